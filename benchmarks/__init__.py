@@ -1,0 +1,1 @@
+"""Throughput and accuracy benchmarks (run by hand, never as timed tests)."""

@@ -1,0 +1,254 @@
+"""The form definition contract: what a ``forms/<form_id>/form.yaml`` may say.
+
+Everything that differs between forms lives in that file, so adding a form
+adds files, not code. Coordinates are pixels of the blank template (300 dpi,
+origin top left) as ``[x, y, width, height]``.
+
+A field's geometry depends on its kind:
+
+* comb fields (``digits``, ``kana``, a ``preprinted`` number) list their
+  ``cells``, one box per character;
+* split fields (a date as year/month/day, a phone number in three boxes, a
+  postal code as 3 + 4 cells) list their ``parts``, each with a ``box`` or
+  ``cells``;
+* ``checkbox`` and ``signature`` fields and free ``text`` have one ``box``;
+* ``choice`` and ``multichoice`` fields list their ``options``, each with the
+  printed box residents tick and the box of its printed label (residents
+  circle labels too).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Box = Annotated[list[int], Field(min_length=4, max_length=4)]
+"""``[x, y, width, height]`` in template pixels."""
+
+
+class Kind(StrEnum):
+    """Field kinds of the data dictionaries."""
+
+    PREPRINTED = "preprinted"
+    DATE = "date"
+    TEXT = "text"
+    DIGITS = "digits"
+    KANA = "kana"
+    CHECKBOX = "checkbox"
+    CHOICE = "choice"
+    MULTICHOICE = "multichoice"
+    SIGNATURE = "signature"
+
+
+class Charset(StrEnum):
+    """Named character sets a recogniser may restrict a field to."""
+
+    DIGITS = "digits"  # 0-9
+    PHONE = "phone"  # 0-9 and -
+    KANA = "kana"  # full-width katakana, ー, full-width space
+    TEXT = "text"  # characters of JIS X 0213 (no simplified Chinese)
+    ANY = "any"  # the recogniser's whole dictionary
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Part(_Strict):
+    """One piece of a split field: a date's year, a phone number's area code."""
+
+    name: str
+    box: Box | None = None
+    cells: list[Box] | None = None
+
+    @model_validator(mode="after")
+    def _geometry(self) -> Part:
+        if (self.box is None) == (self.cells is None):
+            raise ValueError(f"part {self.name!r} needs exactly one of 'box' or 'cells'")
+        return self
+
+
+class Option(_Strict):
+    """One printed choice: its canonical value, its label and where it is."""
+
+    value: str
+    label_ja: str
+    box: Box
+    label_box: Box | None = None
+
+
+class FieldSpec(_Strict):
+    """One field of a form, with the geometry its kind needs."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label_ja: str
+    kind: Kind
+    required: Literal["yes", "no", "conditional"] = "no"
+    charset: Charset | None = None
+    length: int | None = None
+    box: Box | None = None
+    cells: list[Box] | None = None
+    parts: list[Part] | None = None
+    options: list[Option] | None = None
+    joiner: str = ""
+    """What joins the parts' text (``-`` for a phone number)."""
+    era: str | None = None
+    """Fixed era printed before a date's boxes (``reiwa``)."""
+    era_field: str | None = None
+    """Choice field that holds the era of a date (``birth_era``)."""
+    normalize: str | None = None
+    """Name of the validators' normaliser for the canonical value."""
+    source: str | None = None
+    """For pre-printed fields: where the city took the value from."""
+    allowed_values: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _geometry_fits_kind(self) -> FieldSpec:
+        kind = self.kind
+        if kind in (Kind.CHOICE, Kind.MULTICHOICE):
+            if not self.options:
+                raise ValueError(f"a {kind} field needs 'options', each with its box")
+        elif kind in (Kind.CHECKBOX, Kind.SIGNATURE):
+            if self.box is None:
+                raise ValueError(f"a {kind} field needs 'box'")
+        elif kind is Kind.DATE:
+            names = {p.name for p in self.parts or []}
+            if not {"year", "month", "day"} <= names:
+                raise ValueError("a date field needs 'parts' named year, month and day")
+            if (self.era is None) == (self.era_field is None):
+                raise ValueError("a date field needs exactly one of 'era' or 'era_field'")
+        elif self.box is None and self.cells is None and self.parts is None:
+            raise ValueError(f"a {kind} field needs 'box', 'cells' or 'parts'")
+        if self.length is not None and self.cells is not None and len(self.cells) != self.length:
+            raise ValueError(f"'length' is {self.length} but {len(self.cells)} cells are given")
+        return self
+
+    def boxes(self) -> list[Box]:
+        """Every box this field occupies (for overlays and bounds checks)."""
+        out: list[Box] = []
+        if self.box is not None:
+            out.append(self.box)
+        out.extend(self.cells or [])
+        for part in self.parts or []:
+            if part.box is not None:
+                out.append(part.box)
+            out.extend(part.cells or [])
+        for opt in self.options or []:
+            out.append(opt.box)
+            if opt.label_box is not None:
+                out.append(opt.label_box)
+        return out
+
+    def option_values(self) -> list[str]:
+        return [o.value for o in self.options or []]
+
+
+class RuleSpec(BaseModel):
+    """A rule declared by name, with its code, severity, messages and parameters.
+
+    Parameters other than the ones below are passed to the named check, which
+    validates them when the form is loaded.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    rule: str
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]+$")
+    severity: Literal["error", "warning"]
+    message_ja: str
+    reviewer_message_ja: str = ""
+    fields: list[str] = Field(default_factory=list)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class QRSpec(_Strict):
+    """The QR area and what its payload says."""
+
+    box: Box
+    pattern: str
+    """Regular expression the payload matches; a group named ``key`` is the applicant's key."""
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
+class RegistrationMarks(_Strict):
+    """The four solid squares printed near the corners, for registration."""
+
+    top_left: Box
+    top_right: Box
+    bottom_left: Box
+    bottom_right: Box
+
+    def centers(self) -> list[tuple[float, float]]:
+        return [
+            (b[0] + b[2] / 2, b[1] + b[3] / 2)
+            for b in (self.top_left, self.top_right, self.bottom_left, self.bottom_right)
+        ]
+
+
+class FormSpec(_Strict):
+    """A parsed, validated ``form.yaml``."""
+
+    form_id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    version: str
+    title_ja: str
+    form_code: str
+    template: str = "blank.png"
+    template_pdf: str = "blank.pdf"
+    dpi: int = 300
+    size: Annotated[list[int], Field(min_length=2, max_length=2)]
+    """Template size in pixels, ``[width, height]``."""
+    dropout_ink_rgb: Annotated[list[int], Field(min_length=3, max_length=3)] | None = None
+    registration_marks: RegistrationMarks
+    qr: QRSpec
+    key_fields: list[str]
+    """Fields that identify the applicant, first non-blank wins."""
+    application_window: dict[str, str] | None = None
+    identify: dict[str, Any] = Field(default_factory=dict)
+    """Extra hints for identifying the form by layout when the QR is unreadable."""
+    fields: list[FieldSpec]
+    rules: list[RuleSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FormSpec:
+        seen: set[str] = set()
+        for f in self.fields:
+            if f.id in seen:
+                raise ValueError(f"field {f.id!r} is defined twice")
+            seen.add(f.id)
+        for key in self.key_fields:
+            if key not in seen:
+                raise ValueError(f"key field {key!r} is not a field of the form")
+        width, height = self.size
+        for f in self.fields:
+            for box in f.boxes():
+                x, y, w, h = box
+                if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > width or y + h > height:
+                    raise ValueError(f"field {f.id!r}: box {box} is not inside the page")
+            if f.era_field is not None and f.era_field not in seen:
+                raise ValueError(f"field {f.id!r}: era_field {f.era_field!r} is not a field")
+        for rule in self.rules:
+            for fid in rule.fields:
+                if fid not in seen:
+                    raise ValueError(f"rule {rule.code}: field {fid!r} is not a field of the form")
+        return self
+
+    def field(self, field_id: str) -> FieldSpec:
+        for f in self.fields:
+            if f.id == field_id:
+                return f
+        raise KeyError(f"{self.form_id} has no field {field_id!r}")
+
+    @property
+    def field_ids(self) -> list[str]:
+        return [f.id for f in self.fields]

@@ -1,0 +1,1 @@
+"""A stand-in for the municipality's legacy web system (demo and tests)."""

@@ -1,0 +1,1 @@
+"""Reading scans (読取): image I/O, preprocessing, identification, alignment, recognition, OMR."""

@@ -1,0 +1,1 @@
+"""Human review (目視確認) through an exported spreadsheet and its import."""

@@ -1,0 +1,1 @@
+"""Keying robots (RPA) that enter accepted applications into the legacy system."""

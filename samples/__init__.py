@@ -1,0 +1,1 @@
+"""The sample batch generator and the committed demo batch."""

@@ -1,0 +1,1 @@
+"""Validation (審査): normalise values, apply the form's rules, decide."""
