@@ -70,7 +70,8 @@ class FieldValue:
     ``raw`` is what was read (or typed by a reviewer); ``value`` the canonical
     value of the dictionary's ``conventions`` (``None`` when blank).
     ``confidence`` is 0..1. ``crop`` is a path, relative to the data
-    directory, of the field's image cut from the aligned page.
+    directory, of the field's image cut from the aligned page. ``status`` is
+    ``missing`` for a blank field, ``review`` when a person must look at it.
     """
 
     field_id: str
@@ -82,6 +83,11 @@ class FieldValue:
     crop: str | None = None
     char_confidences: list[float] = field(default_factory=list)
     reviewer: str | None = None
+    flags: list[str] = field(default_factory=list)
+    """What OCR observed beyond the value: ``blacked_out`` (塗りつぶし, unreadable on
+    purpose), ``corrected`` (a two-line correction was read past), ``outside_box``
+    (a mark slightly outside its box), ``ambiguous`` (an exactly-one group with
+    several marks)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -315,6 +315,7 @@ class Ledger:
                     status=fv.status,
                     crop=fv.crop,
                     reviewer=fv.reviewer,
+                    flags=list(fv.flags),
                     current=True,
                     created_at=now,
                 )
@@ -471,6 +472,7 @@ class Ledger:
                     crop=r["crop"],
                     char_confidences=list(r["char_confidences"] or []),
                     reviewer=r["reviewer"],
+                    flags=list(r["flags"] or []),
                 )
                 for r in fv_rows
             }

@@ -78,6 +78,7 @@ field_values = Table(
     Column("status", String(8), nullable=False),
     Column("crop", Text),
     Column("reviewer", String(64)),
+    Column("flags", JSON),
     Column("current", Boolean, nullable=False, default=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_field_values_doc_current", "document_id", "current"),
