@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from fnmatch import fnmatchcase
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -196,6 +197,101 @@ class RegistrationMarks(_Strict):
         ]
 
 
+class LetterSender(_Strict):
+    """The city's sender block (差出人) printed on a return letter."""
+
+    organization: str
+    """``神戸市``."""
+    department: str
+    """``特別定額給付金室``."""
+    postal_code: str = Field(pattern=r"^\d{3}-\d{4}$")
+    address: str
+    phone: str
+
+
+class LetterContact(_Strict):
+    """The contact line (お問い合わせ先) of a return letter."""
+
+    name: str
+    phone: str
+    hours: str
+    """``平日 9時～17時（土日祝日を除く）``."""
+
+
+class LetterType(_Strict):
+    """One kind of return letter; each kind is printed and mailed by one team.
+
+    ``codes`` are finding codes or shell-style patterns (``KF_ACCOUNT_*``).
+    A document gets one letter, of the type with the lowest ``priority``
+    number among the types its error findings fall under, and that letter
+    lists all its error findings.
+    """
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=32)
+    title_ja: str
+    """What the letter is about, printed under the title (``振込先口座の記入について``)."""
+    priority: int = Field(ge=1)
+    codes: list[str] = Field(default_factory=list)
+    enclosures: list[str] = Field(default_factory=list)
+    """What to send back besides the corrected form (同封するもの)."""
+    note_ja: str = ""
+    """An extra paragraph for this kind of letter."""
+
+
+class LetterSpec(_Strict):
+    """The ``letters:`` block of a form.yaml: return letters (返戻通知) for the form."""
+
+    form_name_ja: str
+    """The form as the letter names it (``特別定額給付金申請書``)."""
+    title_ja: str
+    sender: LetterSender
+    contact: LetterContact
+    reply_days: int = Field(default=14, ge=1)
+    """The reply deadline is this many days after the letter date."""
+    return_items: list[str]
+    """What every letter asks to send back (the returned form, corrected)."""
+    return_how_ja: str = ""
+    """How to send it back (``同封の返信用封筒でご返送ください。``)."""
+    correction_note_ja: str = ""
+    """How to correct the form (``二重線で消して…``)."""
+    item_labels: dict[str, str] = Field(default_factory=dict)
+    """Labels of finding field ids that are not fields of the form (``passbook_copy``)."""
+    default_type: str
+    """The type of a finding code no type covers, so no finding is lost."""
+    types: list[LetterType] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LetterSpec:
+        ids = [t.id for t in self.types]
+        if len(set(ids)) != len(ids):
+            raise ValueError("letter type ids must be unique")
+        priorities = [t.priority for t in self.types]
+        if len(set(priorities)) != len(priorities):
+            raise ValueError("letter type priorities must be unique")
+        if self.default_type not in ids:
+            raise ValueError(f"default_type {self.default_type!r} is not a letter type")
+        return self
+
+    def type_of(self, code: str) -> LetterType:
+        """The letter type a finding code falls under (the default type if none covers it)."""
+        for letter_type in sorted(self.types, key=lambda t: t.priority):
+            if any(fnmatchcase(code, pattern) for pattern in letter_type.codes):
+                return letter_type
+        return self.letter_type(self.default_type)
+
+    def choose(self, codes: list[str]) -> LetterType:
+        """The one letter type of a document with these error codes (highest priority wins)."""
+        if not codes:
+            return self.letter_type(self.default_type)
+        return min((self.type_of(c) for c in codes), key=lambda t: t.priority)
+
+    def letter_type(self, type_id: str) -> LetterType:
+        for letter_type in self.types:
+            if letter_type.id == type_id:
+                return letter_type
+        raise KeyError(f"no letter type {type_id!r}")
+
+
 class FormSpec(_Strict):
     """A parsed, validated ``form.yaml``."""
 
@@ -218,6 +314,8 @@ class FormSpec(_Strict):
     """Extra hints for identifying the form by layout when the QR is unreadable."""
     fields: list[FieldSpec]
     rules: list[RuleSpec] = Field(default_factory=list)
+    letters: LetterSpec | None = None
+    """Return letters (返戻通知) for rejected applications of this form."""
 
     @model_validator(mode="after")
     def _consistent(self) -> FormSpec:
