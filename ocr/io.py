@@ -66,9 +66,11 @@ def _pdf_info(path: Path) -> dict[str, object]:
     from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError
 
     try:
-        return pdfinfo_from_path(str(path), rawdates=True)  # type: ignore[no-any-return]
+        return pdfinfo_from_path(str(path), rawdates=True)
     except PDFInfoNotInstalledError as exc:
-        raise RuntimeError("poppler-utils is not installed (apt-get install poppler-utils)") from exc
+        raise RuntimeError(
+            "poppler-utils is not installed (apt-get install poppler-utils)"
+        ) from exc
     except (PDFPageCountError, PDFSyntaxError) as exc:
         text = str(exc).lower()
         if "password" in text or "encrypt" in text:
@@ -102,6 +104,9 @@ def probe(path: Path) -> FileInfo:
         _check_pixels(path, 1, w, h, limit)
         return FileInfo(kind, [(w, h)] * count)
     sizes: list[tuple[int, int]] = []
+    # Only the header is read here; lift Pillow's own bomb check so the
+    # message can give the page's size against our limit.
+    pil_limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -115,6 +120,8 @@ def probe(path: Path) -> FileInfo:
         raise BadInputError(str(path), f"the image is over the pixel limit of {limit:,}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise BadInputError(str(path), f"the {kind.upper()} image is damaged ({exc})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = pil_limit
     return FileInfo(kind, sizes)
 
 
@@ -130,7 +137,9 @@ def load_pages(path: Path, info: FileInfo | None = None) -> Iterator[np.ndarray]
                     str(path), dpi=RENDER_DPI, first_page=page_no, last_page=page_no
                 )
             except Exception as exc:  # poppler reports damage in many ways
-                raise BadInputError(str(path), f"page {page_no} cannot be rendered ({exc})") from None
+                raise BadInputError(
+                    str(path), f"page {page_no} cannot be rendered ({exc})"
+                ) from None
             if not rendered:
                 raise BadInputError(str(path), f"page {page_no} cannot be rendered")
             yield np.asarray(rendered[0].convert("RGB"))

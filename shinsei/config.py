@@ -3,7 +3,7 @@
 | variable | meaning | default |
 |---|---|---|
 | ``SHINSEI_DATA_DIR`` | ledger file, page images, crops, workbooks, letters, traces | ``./data`` |
-| ``SHINSEI_DB_URL`` | the ledger's SQLAlchemy URL (``postgresql+psycopg://…``) | SQLite in the data dir |
+| ``SHINSEI_DB_URL`` | the ledger's URL (``postgresql+psycopg://…``) | SQLite in the data dir |
 | ``SHINSEI_MAX_PIXELS`` | largest page a scan may have, in pixels | 100,000,000 |
 | ``SHINSEI_LEGACY_URL`` | the legacy municipal system | ``http://127.0.0.1:8800`` |
 | ``SHINSEI_LEGACY_USER`` / ``SHINSEI_LEGACY_PASSWORD`` | the robots' credentials | none |

@@ -58,6 +58,7 @@ TRANSITIONS: dict[DocState, frozenset[DocState]] = {
     S.FAILED: frozenset({S.RECEIVED, S.EXTRACTED, S.READY}),
 }
 
+
 def can_move(current: DocState, target: DocState) -> bool:
     """Whether ``current -> target`` is a legal state transition."""
     return target in TRANSITIONS[current]

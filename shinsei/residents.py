@@ -58,8 +58,8 @@ class ResidentRegistry:
     def __init__(self, directory: Path | None = None) -> None:
         directory = directory or Path(os.environ.get("SHINSEI_REGISTRY_DIR", DEFAULT_DIR))
         text = {"dtype": str, "keep_default_na": False}
-        households = pd.read_csv(directory / "households.csv", **text)  # type: ignore[call-overload]
-        members = pd.read_csv(directory / "members.csv", **text)  # type: ignore[call-overload]
+        households = pd.read_csv(directory / "households.csv", **text)
+        members = pd.read_csv(directory / "members.csv", **text)
         by_household: dict[str, list[Member]] = {}
         for rec in members.to_dict("records"):
             member = Member(**{**rec, "insured_number": rec["insured_number"] or None})

@@ -30,7 +30,7 @@ from sqlalchemy.pool import NullPool
 
 from shinsei.config import settings
 from shinsei.errors import IllegalTransitionError
-from shinsei.model import Document, DocState, FieldValue, Finding, can_move
+from shinsei.model import DocState, Document, FieldValue, Finding, can_move
 from store import audit
 from store.tables import (
     batches,
@@ -134,7 +134,7 @@ class Ledger:
             ).scalar_one_or_none()
         if value is None:
             raise KeyError(f"no batch {batch_id!r} in the ledger")
-        return value  # type: ignore[no-any-return]
+        return value
 
     def find_document(self, doc_id: str) -> DocumentRow | None:
         with self.engine.connect() as conn:
@@ -223,7 +223,7 @@ class Ledger:
         expect: Iterable[DocState] | None = None,
         **columns: Any,
     ) -> DocState:
-        """Inside ``conn``: check and apply ``-> target``, write its audit row; return the old state.
+        """Inside ``conn``: apply ``-> target`` if legal, write its audit row; return the old state.
 
         Other store modules (keying, letters) compose this with their own
         writes so the state change and the stage's result share one transaction.
@@ -512,7 +512,7 @@ class Ledger:
         if batch_id is not None:
             query = query.where(documents.c.batch_id == batch_id)
         with self.engine.connect() as conn:
-            return {state: n for state, n in conn.execute(query).tuples()}
+            return {state: n for state, n in conn.execute(query).all()}
 
     def verify_audit(self) -> audit.ChainReport:
         with self.engine.connect() as conn:
@@ -534,4 +534,3 @@ def _doc_row(r: Any) -> DocumentRow:
         failed_stage=r["failed_stage"],
         attempts=r["attempts"],
     )
-

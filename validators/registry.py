@@ -103,7 +103,9 @@ def rule_check(name: str) -> RuleCheck:
     try:
         return _RULES[name].check
     except KeyError:
-        raise ValueError(f"unknown rule {name!r}; known rules: {', '.join(sorted(_RULES))}") from None
+        raise ValueError(
+            f"unknown rule {name!r}; known rules: {', '.join(sorted(_RULES))}"
+        ) from None
 
 
 def rule_params(rule: RuleSpec) -> BaseModel:
