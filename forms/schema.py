@@ -218,6 +218,32 @@ class LetterContact(_Strict):
     """``平日 9時～17時（土日祝日を除く）``."""
 
 
+class RegistryKey(_Strict):
+    """Where to look an applicant up in the resident registry: a value and the index it is.
+
+    ``field`` is a field id of the form, or ``key`` for the document's key.
+    """
+
+    field: str
+    index: Literal["applicant_no", "insured_number", "my_number"]
+
+
+class LetterAddressee(_Strict):
+    """Whom a return letter goes to. Names and addresses come from the registry, never OCR.
+
+    Every key that finds someone must find the same person, else the letter
+    is held. ``corroborate`` maps field ids to registry attributes
+    (``birth_date: birth_date``): when the form has any of them filled in and
+    none matches the person found, the letter is held for a person.
+    """
+
+    to: Literal["household_head", "member"]
+    keys: list[RegistryKey] = Field(min_length=1)
+    corroborate: dict[str, Literal["name", "name_kana", "birth_date"]] = Field(
+        default_factory=dict
+    )
+
+
 class LetterType(_Strict):
     """One kind of return letter; each kind is printed and mailed by one team.
 
@@ -246,6 +272,7 @@ class LetterSpec(_Strict):
     title_ja: str
     sender: LetterSender
     contact: LetterContact
+    addressee: LetterAddressee
     reply_days: int = Field(default=14, ge=1)
     """The reply deadline is this many days after the letter date."""
     return_items: list[str]
