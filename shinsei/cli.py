@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from forms.cli import app as forms_app
 from shinsei.errors import ShinseiError
 from shinsei.privacy import install_log_masking
 
@@ -27,6 +28,7 @@ app = typer.Typer(
 
 audit_app = typer.Typer(no_args_is_help=True, help="The append-only audit log.")
 app.add_typer(audit_app, name="audit")
+app.add_typer(forms_app, name="forms")
 
 
 @app.command("intake")
