@@ -11,6 +11,9 @@ A form.yaml refers to rules and normalisers by name; code registers them here.
   bad parameter fails when the form is loaded, naming the file and rule.
 * A **normaliser** turns what was read into the canonical value of the data
   dictionary's ``conventions`` (``normalize(raw) -> value``).
+* Any rule may carry ``when:`` (:mod:`validators.conditions`); the engine
+  checks the rule only when the condition holds, so checks never see it.
+  A check registered with ``needs_when=True`` (``required_if``) must have one.
 
 Register a custom check::
 
@@ -35,14 +38,20 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 if TYPE_CHECKING:
     from forms.schema import FormSpec, RuleSpec
     from shinsei.model import Document
+    from validators.conditions import Condition
 
 
 @dataclass
 class Violation:
-    """A rule that does not hold: the fields at fault, and optional detail for the reviewer."""
+    """A rule that does not hold: the fields at fault, and optional detail for the reviewer.
+
+    ``values`` fill the ``{placeholders}`` of the rule's messages (besides
+    ``{labels}``, the printed labels of ``fields``, and ``{detail}``).
+    """
 
     fields: list[str]
     detail: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 RuleCheck = Callable[["Document", "RuleSpec", Any], "Violation | None"]
@@ -60,6 +69,7 @@ class _RegisteredRule:
     check: RuleCheck
     params: type[BaseModel]
     field_params: tuple[str, ...] = field(default=())
+    needs_when: bool = False
 
 
 _RULES: dict[str, _RegisteredRule] = {}
@@ -67,14 +77,24 @@ _NORMALIZERS: dict[str, Normalizer] = {}
 
 
 def register_rule(
-    name: str, *, params: type[BaseModel] = NoParams, field_params: tuple[str, ...] = ()
+    name: str,
+    *,
+    params: type[BaseModel] = NoParams,
+    field_params: tuple[str, ...] = (),
+    needs_when: bool = False,
 ) -> Callable[[RuleCheck], RuleCheck]:
-    """Register ``check`` under ``name``; ``field_params`` name parameters holding field ids."""
+    """Register ``check`` under ``name``.
+
+    ``params`` is the pydantic model of the rule's parameters (besides
+    ``code``, ``severity``, the messages, ``fields`` and ``when``);
+    ``field_params`` name parameters holding field ids (checked at load);
+    ``needs_when`` makes ``when:`` mandatory.
+    """
 
     def deco(check: RuleCheck) -> RuleCheck:
         if name in _RULES:
             raise ValueError(f"rule {name!r} is registered twice")
-        _RULES[name] = _RegisteredRule(check, params, field_params)
+        _RULES[name] = _RegisteredRule(check, params, field_params, needs_when)
         return check
 
     return deco
@@ -95,6 +115,7 @@ def register_normalizer(name: str) -> Callable[[Normalizer], Normalizer]:
 def _load_builtins() -> None:
     # The built-in checks and normalisers register themselves on import.
     import validators.checks  # noqa: F401
+    import validators.domain  # noqa: F401
     import validators.normalize  # noqa: F401
 
 
@@ -108,10 +129,22 @@ def rule_check(name: str) -> RuleCheck:
         ) from None
 
 
+def _check_params(rule: RuleSpec) -> dict[str, Any]:
+    return {k: v for k, v in rule.params.items() if k != "when"}
+
+
 def rule_params(rule: RuleSpec) -> BaseModel:
     """The rule's parameters, parsed by the model its check declared."""
     _load_builtins()
-    return _RULES[rule.rule].params.model_validate(rule.params)
+    return _RULES[rule.rule].params.model_validate(_check_params(rule))
+
+
+def rule_condition(rule: RuleSpec) -> Condition | None:
+    """The rule's ``when:`` condition, parsed; ``None`` when it has none."""
+    from validators.conditions import Condition
+
+    raw = rule.params.get("when")
+    return None if raw is None else Condition.model_validate(raw)
 
 
 def normalizer(name: str) -> Normalizer:
@@ -133,12 +166,15 @@ def check_rule(rule: RuleSpec, form: FormSpec) -> None:
     rule_check(rule.rule)
     registered = _RULES[rule.rule]
     try:
-        params = registered.params.model_validate(rule.params)
+        params = registered.params.model_validate(_check_params(rule))
+        condition = rule_condition(rule)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
         )
         raise ValueError(f"bad parameters: {problems}") from None
+    if registered.needs_when and condition is None:
+        raise ValueError(f"rule {rule.rule!r} needs a 'when:' condition")
     known = set(form.field_ids)
     for pname in registered.field_params:
         value = getattr(params, pname, None)
@@ -146,3 +182,12 @@ def check_rule(rule: RuleSpec, form: FormSpec) -> None:
         for fid in ids:
             if fid not in known:
                 raise ValueError(f"parameter {pname!r} names {fid!r}, which is not a field")
+    named: list[tuple[str, str]] = [
+        ("when", fid) for fid in (condition.field_ids() if condition else [])
+    ]
+    extra = getattr(params, "field_ids", None)
+    if callable(extra):
+        named += [("parameters", fid) for fid in extra()]
+    for where, fid in named:
+        if fid not in known:
+            raise ValueError(f"{where} names {fid!r}, which is not a field")
