@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from forms.cli import app as forms_app
+from returns.cli import app as letters_app
 from shinsei.errors import ShinseiError
 from shinsei.privacy import install_log_masking
 
@@ -29,6 +30,7 @@ app = typer.Typer(
 audit_app = typer.Typer(no_args_is_help=True, help="The append-only audit log.")
 app.add_typer(audit_app, name="audit")
 app.add_typer(forms_app, name="forms")
+app.add_typer(letters_app, name="letters")
 
 
 @app.command("intake")
