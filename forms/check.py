@@ -179,7 +179,7 @@ def draw_overlay(spec: FormSpec, template: Path, out: Path) -> Path:
         if first is not None:
             label(f.id, first, colour if f.box is not None or f.options else _COLOURS["cell"])
     out.parent.mkdir(parents=True, exist_ok=True)
-    Image.alpha_composite(base, layer).convert("RGB").save(out, optimize=True)
+    Image.alpha_composite(base, layer).convert("RGB").save(out)
     return out
 
 
