@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -113,7 +113,9 @@ class _Ready:
     book: LetterBook
 
 
-def _books_loader(books: Mapping[str, LetterBook] | None) -> Any:
+def _books_loader(
+    books: Mapping[str, LetterBook] | None,
+) -> Callable[[str | None], LetterBook]:
     cache: dict[str, LetterBook | None] = dict(books or {})
 
     def book_for(form_id: str | None) -> LetterBook:

@@ -71,7 +71,8 @@ def status_command(
     from store import Ledger
     from store.letters import letter_rows
 
-    rows = letter_rows(Ledger(), batch_id=batch)
+    ledger = Ledger()
+    rows = letter_rows(ledger, batch_id=batch)
     counts = Counter(
         (r.print_batch, r.letter_type, "mailed" if r.mailed_at else "queued")
         for r in rows
@@ -79,8 +80,13 @@ def status_command(
     )
     for (print_batch, letter_type, state), n in sorted(counts.items()):
         typer.echo(f"{print_batch:<20} {letter_type:<20} {state:<7} {n:>6}")
-    for r in rows:
-        if r.print_batch is None and r.held_reason:
+    # A held letter matters while its document is still rejected (not reprocessed since).
+    held = [r for r in rows if r.print_batch is None and r.held_reason]
+    rejected = {
+        row.id for row in ledger.rows([r.document_id for r in held]) if row.state == "rejected"
+    }
+    for r in held:
+        if r.document_id in rejected:
             typer.echo(f"held {r.document_id[:12]} {r.letter_type}: {r.held_reason}")
     if not rows:
         typer.echo(f"batch {batch}: no letters")

@@ -126,9 +126,20 @@ def layout_window(text: LetterText) -> list[WindowLine]:
     return out
 
 
+_COLUMNS = ("番号", "項目", "内容")
+_HEADINGS = (
+    "１　訂正・記入していただきたい箇所",
+    "２　ご返送いただくもの",
+    "３　ご返送の期限",
+    "４　ご注意",
+)
+#: Words every letter prints besides its :class:`LetterText`.
+FIXED_TEXT = (*_COLUMNS, *_HEADINGS, "記", "以上", "・", "0123456789/")
+
+
 def check_printable(text: LetterText) -> list[WindowLine]:
     """Raise :class:`LetterHeld` if any character lacks a glyph or the address does not fit."""
-    missing = missing_glyphs(*text.strings())
+    missing = missing_glyphs(*text.strings(), *FIXED_TEXT)
     if missing:
         raise LetterHeld(f"フォントにない文字があります: {describe(missing)}")
     return layout_window(text)
@@ -209,10 +220,8 @@ def _story(text: LetterText, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     story += [_p(part, st["body"]) for part in text.opening.split("\n")]
     story += [Spacer(1, 4 * mm), _p("記", st["center"])]
 
-    story.append(_p("１　訂正・記入していただきたい箇所", st["heading"]))
-    rows: list[list[Any]] = [
-        [_p("番号", st["cell_head"]), _p("項目", st["cell_head"]), _p("内容", st["cell_head"])]
-    ]
+    story.append(_p(_HEADINGS[0], st["heading"]))
+    rows: list[list[Any]] = [[_p(c, st["cell_head"]) for c in _COLUMNS]]
     rows += [
         [_p(no, st["cell_no"]), _p(item, st["cell"]), _p(msg, st["cell"])]
         for no, item, msg in text.items
@@ -235,15 +244,15 @@ def _story(text: LetterText, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     )
     story.append(table)
 
-    story.append(_p("２　ご返送いただくもの", st["heading"]))
+    story.append(_p(_HEADINGS[1], st["heading"]))
     story += [_p(f"・{item}", st["item"]) for item in text.return_items]
 
-    story.append(_p("３　ご返送の期限", st["heading"]))
+    story.append(_p(_HEADINGS[2], st["heading"]))
     story += [_p(part, st["indent"]) for part in (text.deadline, text.return_how) if part]
 
     notes = [n for n in (text.note, text.correction_note) if n]
     if notes:
-        story.append(_p("４　ご注意", st["heading"]))
+        story.append(_p(_HEADINGS[3], st["heading"]))
         story += [_p(f"・{n}", st["item"]) for n in notes]
     story += [Spacer(1, 2 * mm), _p("以上", st["right"]), Spacer(1, 4 * mm)]
 

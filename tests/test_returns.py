@@ -21,7 +21,7 @@ from returns.fonts import missing_glyphs
 from returns.letter import letter_text, wareki
 from returns.render import WINDOW, WINDOW_MARGIN, check_printable
 from shinsei.model import DocState, Document, FieldValue, Finding
-from shinsei.residents import registry
+from shinsei.residents import DEFAULT_DIR, ResidentRegistry, registry
 from store import Ledger
 from store.letters import letter_rows, mark_mailed
 
@@ -303,6 +303,29 @@ def test_unknown_applicant_is_held_for_a_person(ledger: Ledger, tmp_path: Path) 
     again = _produce(ledger)
     assert [h.document_id for h in again.held] == [held_id]
     assert ledger.verify_audit().ok
+
+
+def test_held_letter_is_produced_once_the_registry_knows_the_household(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    # An extract of the registry without 桜井's household (a move-in not yet registered).
+    extract = tmp_path / "registry"
+    extract.mkdir()
+    for name in ("households.csv", "members.csv"):
+        lines = (DEFAULT_DIR / name).read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [ln for ln in lines if not ln.startswith(SAKURAI + ",")]
+        (extract / name).write_text("".join(kept), encoding="utf-8")
+    doc_id = _reject(ledger, tmp_path, [ACCOUNT], key=_applicant_no(SAKURAI))
+
+    first = produce_letters(ledger, BATCH, LETTER_DATE, books=books(),
+                            residents=ResidentRegistry(extract))  # fmt: skip
+    assert [h.document_id for h in first.held] == [doc_id] and first.letters == 0
+
+    second = produce_letters(ledger, BATCH, LETTER_DATE, books=books(), residents=registry())
+    assert second.letters == 1 and not second.held
+    row = letter_rows(ledger, batch_id=BATCH)[0]
+    assert row.held_reason is None and row.print_batch == f"{BATCH}-L1"
+    assert ledger.load(doc_id).state is DocState.LETTER_QUEUED
 
 
 def test_kaigo_letter_goes_to_the_insured_person_from_the_registry(
