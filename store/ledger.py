@@ -446,6 +446,34 @@ class Ledger:
         with self.engine.connect() as conn:
             return list(conn.execute(query).scalars())
 
+    def prior_applications(self, form_id: str, key: str, doc_id: str) -> list[str]:
+        """Ids of OTHER documents of ``form_id`` with the same key, registered before ``doc_id``.
+
+        "Before" is (created_at, id) order; documents that are ``failed`` or
+        ``unknown`` do not count. The validators' duplicate-application rule
+        (二重申請) holds the later document for a person.
+        """
+        with self.engine.connect() as conn:
+            mine = conn.execute(
+                select(documents.c.created_at).where(documents.c.id == doc_id)
+            ).scalar_one_or_none()
+            query = (
+                select(documents.c.id)
+                .where(
+                    (documents.c.form_id == form_id)
+                    & (documents.c.doc_key == key)
+                    & (documents.c.id != doc_id)
+                    & documents.c.state.not_in([str(DocState.FAILED), str(DocState.UNKNOWN)])
+                )
+                .order_by(documents.c.created_at, documents.c.id)
+            )
+            if mine is not None:
+                query = query.where(
+                    (documents.c.created_at < mine)
+                    | ((documents.c.created_at == mine) & (documents.c.id < doc_id))
+                )
+            return list(conn.execute(query).scalars())
+
     def rows(self, ids: Sequence[str]) -> list[DocumentRow]:
         with self.engine.connect() as conn:
             found = conn.execute(select(documents).where(documents.c.id.in_(list(ids)))).mappings()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Any
 
 import yaml
@@ -17,6 +18,7 @@ from validators.wareki import to_wareki
 RECEIPT = date(2020, 6, 1)
 
 
+@cache
 def dictionary(form_id: str) -> dict[str, Any]:
     path = FORMS_DIR / form_id / "dictionary.yaml"
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -54,7 +56,7 @@ def _geometry(field: dict[str, Any], n: int) -> dict[str, Any]:
     return spec
 
 
-def synthetic_form(form_id: str, rules: list[dict[str, Any]] | str = ()) -> FormSpec:  # type: ignore[assignment]
+def synthetic_form(form_id: str, rules: list[dict[str, Any]] | str | None = None) -> FormSpec:
     """The form of ``form_id``'s dictionary with dummy geometry and the given rules."""
     data = dictionary(form_id)
     if isinstance(rules, str):
@@ -79,7 +81,7 @@ def synthetic_form(form_id: str, rules: list[dict[str, Any]] | str = ()) -> Form
             {"from": "2020-05-01", "to": "2020-08-31"} if form_id == "kyufukin" else None
         ),
         "fields": [_geometry(f, i) for i, f in enumerate(data["fields"])],
-        "rules": list(rules),
+        "rules": list(rules or []),
     }
     return FormSpec.model_validate(raw)
 

@@ -143,13 +143,13 @@ def is_katakana(text: str) -> bool:
 
 
 def kana_key(text: str, *, fold_small: bool = True) -> str:
-    """Comparison key of a kana string: katakana, no spaces, one long-vowel sign.
+    """Comparison key of a kana string: katakana, no spaces or ・, one long-vowel sign.
 
     With ``fold_small`` the small kana are read as large ones, as banks print
     them (シユウイチ = シュウイチ).
     """
     key = to_katakana(text)
-    key = _SPACES_RE.sub("", key)
+    key = _SPACES_RE.sub("", key).replace("・", "")  # ・ separates like a space
     if fold_small:
         key = key.translate(SMALL_TO_LARGE)
     return key

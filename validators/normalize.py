@@ -138,10 +138,15 @@ BRANCH_SUFFIXES = ("営業部", "出張所", "支店", "本店", "支所")
 
 
 def strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
-    """``name`` without one trailing type word, unless nothing would be left (本店 stays)."""
-    for suffix in suffixes:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
+    """``name`` without its trailing type words, unless nothing would be left (本店 stays)."""
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in suffixes:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                name = name[: -len(suffix)]
+                stripped = True
+                break
     return name
 
 
