@@ -123,7 +123,7 @@ NO_ACCOUNT = {
 KF_DEFICIENCIES: list[tuple[str, dict[str, Any], list[str] | None]] = [
     ("KF_APPLICATION_DATE_MISSING", {"application_date": None}, None),
     ("KF_APPLICATION_DATE_AFTER_RECEIPT", {"application_date": "2020-06-02"}, None),
-    ("KF_APPLICATION_DATE_TOO_EARLY", {"application_date": "2020-04-30"}, None),
+    ("KF_APPLICATION_DATE_BEFORE_START", {"application_date": "2020-04-30"}, None),
     ("KF_PHONE_MISSING", {"phone": None}, None),
     ("KF_SIGNATURE_MISSING", {"signature": False}, None),
     ("KF_PAYMENT_METHOD_MISSING", {"payment_method": None}, None),
@@ -145,6 +145,7 @@ KF_DEFICIENCIES: list[tuple[str, dict[str, Any], list[str] | None]] = [
         ["id_copy"],
     ),
     ("KF_REFUSAL_WITH_ACCOUNT", {"refuse_benefit": True, "payment_method": None}, None),
+    ("KF_REFUSAL_WITH_ACCOUNT", {"refuse_benefit": True}, None),  # ① still ticked
     ("KF_ID_DOCUMENT_MISSING", {"id_documents": []}, []),
     ("KF_ILLEGIBLE", {"phone": fv("phone", None, 0.99, flags=["blacked_out"])}, None),
     (
@@ -205,6 +206,8 @@ def test_low_confidence_reading_goes_to_review_not_reject() -> None:
         ("KF_ID_DOCUMENT_OTHER_MISSING", {"id_documents": ["other"]}),
         ("KF_AGENT_PHONE_MISSING", {"agent_name": "桜井　美穂", "agent_address": "神戸市北区"}),
         ("KF_ACCOUNT_HOLDER_CHARS", {"account_holder_kana": "サクライ・カズオ"}),
+        ("KF_REFUSAL_WITH_PAYMENT_METHOD", {"refuse_benefit": True, **NO_ACCOUNT}),
+        ("KF_BANK_TYPE_MULTIPLE", {"bank_type": ["bank", "shinkin"]}),
     ],
 )
 def test_kyufukin_warnings_send_to_review(code: str, changes: dict[str, Any]) -> None:
@@ -272,7 +275,7 @@ KN_DEFICIENCIES: list[tuple[str, Member, dict[str, Any]]] = [
     ("KN_APPLICATION_DATE_MISSING", ELDER, {"application_date": None}),
     ("KN_APPLICATION_DATE_AFTER_RECEIPT", ELDER, {"application_date": "2020-06-05"}),
     ("KN_APPLICATION_TYPE_MISSING", ELDER, {"application_type": None}),
-    ("KN_APPLICATION_TYPE_SEVERAL", ELDER, {"application_type": ["new", "renewal"]}),
+    ("KN_APPLICATION_TYPE_MULTIPLE", ELDER, {"application_type": ["new", "renewal"]}),
     ("KN_INSURED_NUMBER_MISSING", ELDER, {"insured_number": None}),
     ("KN_MY_NUMBER_MISSING", ELDER, {"my_number": None}),
     ("KN_MY_NUMBER_INVALID", ELDER, {"my_number": "123456789012"}),
@@ -281,19 +284,19 @@ KN_DEFICIENCIES: list[tuple[str, Member, dict[str, Any]]] = [
     ("KN_SEX_MISSING", ELDER, {"sex": None}),
     ("KN_PHONE_MISSING", ELDER, {"phone": None}),
     ("KN_APPLICANT_NAME_MISSING", ELDER, {"applicant_name": None}),
-    ("KN_POSTAL_MISMATCH", ELDER, {"postal_code": "6500001"}),
-    ("KN_PREVIOUS_LEVEL_MISSING", ELDER, {**RENEWAL, "previous_level": None}),
-    ("KN_PREVIOUS_PERIOD_MISSING", ELDER, {**RENEWAL, "previous_valid_to": None}),
+    ("KN_POSTAL_CODE_MISMATCH", ELDER, {"postal_code": "6500001"}),
+    ("KN_PREVIOUS_RESULT_MISSING", ELDER, {**RENEWAL, "previous_level": None}),
+    ("KN_PREVIOUS_RESULT_MISSING", ELDER, {**RENEWAL, "previous_valid_to": None}),
     (
-        "KN_PREVIOUS_PERIOD_MISSING",
+        "KN_PREVIOUS_RESULT_MISSING",
         ELDER,
         {"application_type": "change", "previous_level": "care_2"},
     ),
-    ("KN_INSURER_NAME_MISSING", MIDDLE, {"insurer_name": None}),
-    ("KN_INSURANCE_SYMBOL_MISSING", MIDDLE, {"insurance_symbol_number": None}),
-    ("KN_SPECIFIED_DISEASE_MISSING", MIDDLE, {"specified_disease": None}),
-    ("KN_DOCTOR_CLINIC_MISSING", ELDER, {"doctor_clinic": None}),
-    ("KN_DOCTOR_NAME_MISSING", ELDER, {"doctor_name": None}),
+    ("KN_INSURER_INFO_MISSING", MIDDLE, {"insurer_name": None}),
+    ("KN_INSURER_INFO_MISSING", MIDDLE, {"insurance_symbol_number": None}),
+    ("KN_INSURER_INFO_MISSING", MIDDLE, {"specified_disease": None}),
+    ("KN_DOCTOR_MISSING", ELDER, {"doctor_clinic": None}),
+    ("KN_DOCTOR_MISSING", ELDER, {"doctor_name": None}),
     ("KN_ILLEGIBLE", ELDER, {"my_number": fv("my_number", None, 0.99, flags=["blacked_out"])}),
 ]
 
@@ -311,6 +314,17 @@ def test_kaigo_deficiency_rejects_with_its_code(
     assert _errors(result) == [code]
 
 
+def test_grouped_deficiency_names_the_missing_fields() -> None:
+    result = _kn(ELDER, {"doctor_clinic": None, "doctor_name": None})
+    (finding,) = result.findings
+    assert finding.fields == ["doctor_clinic", "doctor_name"]
+    assert finding.message_ja.startswith("主治医の医療機関名、医師氏名が記入されていません。")
+    result = _kn(MIDDLE, {"specified_disease": None})
+    (finding,) = result.findings
+    assert (finding.code, finding.fields) == ("KN_INSURER_INFO_MISSING", ["specified_disease"])
+    assert "（第2号被保険者）の特定疾病名が記入されていません。" in finding.message_ja
+
+
 def test_kaigo_age_is_taken_at_the_application_date() -> None:
     # 65 on the day before the 65th birthday: from then on, the insured number is required.
     birth = "1955-05-21"
@@ -321,10 +335,10 @@ def test_kaigo_age_is_taken_at_the_application_date() -> None:
     before = _kn(person, {**base, "application_date": "2020-05-19"})
     assert "KN_INSURED_NUMBER_MISSING" not in _errors(before)
     # 第1号 need no 医療保険 fields; 第2号 do.
-    assert "KN_INSURER_NAME_MISSING" not in _errors(
+    assert "KN_INSURER_INFO_MISSING" not in _errors(
         _kn(person, {**base, "insurer_name": None, "application_date": "2020-05-20"})
     )
-    assert "KN_INSURER_NAME_MISSING" in _errors(
+    assert "KN_INSURER_INFO_MISSING" in _errors(
         _kn(person, {**base, "insurer_name": None, "application_date": "2020-05-19"})
     )
 
