@@ -17,6 +17,7 @@ import typer
 
 from forms.cli import app as forms_app
 from returns.cli import app as letters_app
+from review.cli import review_app
 from shinsei.errors import ShinseiError
 from shinsei.privacy import install_log_masking
 
@@ -31,6 +32,7 @@ audit_app = typer.Typer(no_args_is_help=True, help="The append-only audit log.")
 app.add_typer(audit_app, name="audit")
 app.add_typer(forms_app, name="forms")
 app.add_typer(letters_app, name="letters")
+app.add_typer(review_app, name="review")
 
 
 @app.command("intake")
