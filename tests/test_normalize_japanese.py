@@ -152,7 +152,7 @@ KN = load_form("kaigo_nintei")
         (KF, "payment_method", "指定口座への振込", "transfer"),  # a label typed by a reviewer
         (KF, "bank_type", "信用金庫", "shinkin"),
         (KF, "id_documents", ["passport", "drivers_license"], ["drivers_license", "passport"]),
-        (KF, "id_documents", [], []),
+        (KF, "id_documents", [], None),
         (KF, "id_documents", "運転免許証、パスポート", ["drivers_license", "passport"]),
         (KN, "birth_date", "昭和25年3月4日", "1950-03-04"),
         (KN, "postal_code", "651-1623", "6511623"),

@@ -208,10 +208,17 @@ def test_low_confidence_reading_goes_to_review_not_reject() -> None:
         ("KF_ACCOUNT_HOLDER_CHARS", {"account_holder_kana": "サクライ・カズオ"}),
         ("KF_REFUSAL_WITH_PAYMENT_METHOD", {"refuse_benefit": True, **NO_ACCOUNT}),
         ("KF_BANK_TYPE_MULTIPLE", {"bank_type": ["bank", "shinkin"]}),
+        (
+            "KF_BLACKED_OUT",  # ② with the passbook copy: the bank name was not needed
+            {
+                "payment_method": "copy_attached",
+                "bank_name": fv("bank_name", None, flags=["blacked_out"]),
+            },
+        ),
     ],
 )
 def test_kyufukin_warnings_send_to_review(code: str, changes: dict[str, Any]) -> None:
-    result = _kf(changes)
+    result = _kf(changes, ["id_copy", "passbook_copy"])
     assert result.decision == "review"
     assert code in result.codes
     assert _errors(result) == []

@@ -258,6 +258,25 @@ def test_legible_defaults_to_the_fields_required_now() -> None:
     assert result.decision == "reject"  # blacked out on purpose: no doubt about the reading
 
 
+def test_legible_optional_scope_covers_the_fields_not_required() -> None:
+    rules = [
+        _rule("{rule: legible, scope: optional, severity: warning}"),
+        _rule(
+            "{rule: required_if, code: T_BANK, fields: [bank_name],"
+            " when: {field: payment_method, equals: transfer}}"
+        ),
+    ]
+    form = synthetic_form(KF, rules)
+    blacked = fv("bank_name", None, 0.99, flags=["blacked_out"])
+    doc = document(KF, {"payment_method": "copy_attached", "bank_name": blacked})
+    result = validate(doc, context(form))
+    assert [(f.code, f.fields, f.severity) for f in result.findings] == [
+        ("T_RULE", ["bank_name"], "warning")
+    ]
+    doc = document(KF, {"payment_method": "transfer", "bank_name": blacked})
+    assert validate(doc, context(form)).findings == []  # required now: not this rule's case
+
+
 # -- conditions ----------------------------------------------------------------------
 
 

@@ -24,9 +24,10 @@ date_range         ``min``, ``max`` — date references (``receipt_date``,
 age_range          ``birth``, ``at``, ``min``, ``max`` — legal age in years
 allowed_values     ``values`` (default: the field's ``allowed_values``),
                    ``match``: ``exact`` or ``loose``
-legible            —  no required field flagged ``blacked_out`` (default
-                   fields: those required by ``required``/``required_if``
-                   rules whose condition holds, and ``required: 'yes'``)
+legible            ``scope`` — no required field flagged ``blacked_out``
+                   (default fields: those required by ``required`` /
+                   ``required_if`` rules whose condition holds, and
+                   ``required: 'yes'``; ``scope: optional``: all the others)
 attachment_required ``attachment`` — the envelope holds that kind of page
 =================  ==========================================================
 """
@@ -293,14 +294,28 @@ def allowed_values(doc: Document, rule: RuleSpec, ctx: RuleContext) -> Violation
     return Violation(bad) if bad else None
 
 
-@register_rule("legible")
+class LegibleParams(_Params):
+    scope: Literal["required", "optional"] = "required"
+
+
+@register_rule("legible", params=LegibleParams)
 def legible(doc: Document, rule: RuleSpec, ctx: RuleContext) -> Violation | None:
     """No required field is blacked out (塗りつぶし等で判読できない必須項目).
 
     Without ``fields``, the required fields are those of ``required: 'yes'``
-    and those a ``required`` / ``required_if`` rule asks for right now.
+    and those a ``required`` / ``required_if`` rule asks for right now;
+    ``scope: optional`` checks every other field instead (a blacked-out box
+    that is not needed: a person may look, the city does not return it).
     """
-    fields = list(rule.fields) or _required_now(doc, ctx)
+    params = LegibleParams.model_validate(_own(rule))
+    if rule.fields:
+        fields = list(rule.fields)
+    else:
+        needed = _required_now(doc, ctx)
+        if params.scope == "required":
+            fields = needed
+        else:
+            fields = [f for f in ctx.form.field_ids if f not in needed]
     unreadable = [f for f in fields if _blacked_out(doc, f)]
     return Violation(unreadable) if unreadable else None
 

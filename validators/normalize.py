@@ -298,7 +298,7 @@ def normalize_field(spec: FieldSpec, raw: str | date | int | float | list[Any] |
     * ``None`` or blank text → ``None`` (``False`` for a checkbox or signature).
     * checkbox / signature → ``bool``; choice → the option value, ``None`` when
       blank, the list of values when several are marked; multichoice → the list
-      of values in printed order. OMR's values pass through; labels typed by a
+      of values in printed order, ``None`` when none is marked. OMR's values pass through; labels typed by a
       reviewer are mapped to their values; anything else raises.
     * everything else → the normaliser named by ``spec.normalize``, else the
       one of the field's kind and charset (date → ``wareki_date`` with the
@@ -320,7 +320,7 @@ def normalize_field(spec: FieldSpec, raw: str | date | int | float | list[Any] |
             return None
         return values[0] if len(values) == 1 else values
     if kind is Kind.MULTICHOICE:
-        return _options(spec, raw)
+        return _options(spec, raw) or None
     if raw is None:
         return None
     if isinstance(raw, list | tuple):
