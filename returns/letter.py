@@ -55,7 +55,10 @@ class LetterBook:
             label = self.spec.item_labels.get(fid) or self.labels.get(fid)
             if label and label not in labels:
                 labels.append(label)
-        return "・".join(labels) if labels else "申請書"
+        if not labels:
+            return "申請書"
+        # A finding about a whole group (every account field) names its first fields only.
+        return "・".join(labels) if len(labels) <= 3 else "・".join(labels[:2]) + " ほか"
 
 
 @dataclass(frozen=True)

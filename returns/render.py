@@ -57,10 +57,10 @@ WINDOW_MARGIN = 5.0
 FOLDS = (99.0, 198.0)
 
 _LEFT, _RIGHT = 20.0, 190.0  # text column, mm
-_BODY_TOP_FIRST = 64.0  # below the window and the sender block
+_BODY_TOP_FIRST = 61.0  # below the window and the sender block
 _BODY_TOP_LATER = 18.0
-_BODY_BOTTOM = 278.0
-_FOOTER_Y = 287.0
+_BODY_BOTTOM = 281.0
+_FOOTER_Y = 289.0
 
 _ADDRESS_SIZES = (11.0, 10.5, 10.0, 9.5, 9.0, 8.5, 8.0)
 _NAME_SIZES = (14.0, 13.0, 12.0, 11.0, 10.0, 9.0, 8.0)
@@ -165,41 +165,41 @@ def _styles() -> dict[str, ParagraphStyle]:
             **base,
         ),
         "body": ParagraphStyle(
-            "body", fontName=mincho, fontSize=10.5, leading=17, firstLineIndent=10.5, **base
+            "body", fontName=mincho, fontSize=10.5, leading=16, firstLineIndent=10.5, **base
         ),
         "center": ParagraphStyle(
-            "center", fontName=mincho, fontSize=10.5, leading=17, alignment=TA_CENTER, **base
+            "center", fontName=mincho, fontSize=10.5, leading=16, alignment=TA_CENTER, **base
         ),
         "right": ParagraphStyle(
-            "right", fontName=mincho, fontSize=10.5, leading=17, alignment=TA_RIGHT, **base
+            "right", fontName=mincho, fontSize=10.5, leading=16, alignment=TA_RIGHT, **base
         ),
         "heading": ParagraphStyle(
             "heading",
             fontName=gothic,
             fontSize=11,
             leading=16,
-            spaceBefore=9,
-            spaceAfter=3,
+            spaceBefore=6,
+            spaceAfter=2,
             **base,
         ),
         "item": ParagraphStyle(
             "item",
             fontName=mincho,
             fontSize=10.5,
-            leading=16,
+            leading=15,
             leftIndent=10.5 * 2,
             firstLineIndent=-10.5,
             **base,
         ),
         "indent": ParagraphStyle(
-            "indent", fontName=mincho, fontSize=10.5, leading=16, leftIndent=10.5, **base
+            "indent", fontName=mincho, fontSize=10.5, leading=15, leftIndent=10.5, **base
         ),
-        "cell": ParagraphStyle("cell", fontName=mincho, fontSize=10, leading=14.5, **base),
+        "cell": ParagraphStyle("cell", fontName=mincho, fontSize=9.5, leading=13.5, **base),
         "cell_head": ParagraphStyle(
             "cell_head", fontName=gothic, fontSize=9.5, leading=13, alignment=TA_CENTER, **base
         ),
         "cell_no": ParagraphStyle(
-            "cell_no", fontName=gothic, fontSize=10, leading=14.5, alignment=TA_CENTER, **base
+            "cell_no", fontName=gothic, fontSize=9.5, leading=13.5, alignment=TA_CENTER, **base
         ),
         "contact_head": ParagraphStyle(
             "contact_head", fontName=gothic, fontSize=10, leading=15, **base
@@ -218,7 +218,7 @@ def _story(text: LetterText, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     """The flowing part of one letter, from the title to the contact box."""
     story: list[Flowable] = [_p(text.title, st["title"]), _p(text.subtitle, st["subtitle"])]
     story += [_p(part, st["body"]) for part in text.opening.split("\n")]
-    story += [Spacer(1, 4 * mm), _p("記", st["center"])]
+    story += [Spacer(1, 2.5 * mm), _p("記", st["center"])]
 
     story.append(_p(_HEADINGS[0], st["heading"]))
     rows: list[list[Any]] = [[_p(c, st["cell_head"]) for c in _COLUMNS]]
@@ -235,8 +235,8 @@ def _story(text: LetterText, st: dict[str, ParagraphStyle]) -> list[Flowable]:
                 ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.88, 0.88, 0.88)),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                ("TOPPADDING", (0, 0), (-1, -1), 3.5),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 4.5),
+                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
                 ("LEFTPADDING", (0, 0), (-1, -1), 5),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 5),
             ]
@@ -254,7 +254,7 @@ def _story(text: LetterText, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     if notes:
         story.append(_p(_HEADINGS[3], st["heading"]))
         story += [_p(f"・{n}", st["item"]) for n in notes]
-    story += [Spacer(1, 2 * mm), _p("以上", st["right"]), Spacer(1, 4 * mm)]
+    story += [_p("以上", st["right"]), Spacer(1, 3 * mm)]
 
     head, name, line = text.contact
     box = Table(
