@@ -397,3 +397,14 @@ def test_every_rule_has_messages_and_a_prefixed_code(form: Any) -> None:
         assert rule.code.startswith(prefix)
         assert rule.message_ja.endswith("。")
         assert rule.reviewer_message_ja
+
+
+def test_readme_lists_every_code() -> None:
+    from pathlib import Path
+
+    import validators
+
+    readme = (Path(validators.__file__).parent / "README.md").read_text(encoding="utf-8")
+    for form in (KF, KN):
+        for rule in form.rules:
+            assert f"| `{rule.code}` | {form.form_id} | {rule.severity} |" in readme
