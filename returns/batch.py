@@ -224,14 +224,49 @@ def _print_batch(
         key=lambda t: (form_of_type[t], by_type[t][0].letter.letter_type.priority),
     )
 
+    # Claim the print batch's folder atomically: a folder left by a run that failed
+    # before the ledger recorded it (or one a concurrent run is writing) is skipped.
+    out_dir.mkdir(parents=True, exist_ok=True)
     batch_no = len(print_batches(ledger, report.batch_id)) + 1
-    print_batch = f"{report.batch_id}-L{batch_no}"
-    directory = out_dir / print_batch
-    if directory.exists():
-        # Left by a run that failed before the ledger recorded it: nothing in it was mailed.
-        shutil.rmtree(directory)
-    directory.mkdir(parents=True, mode=0o700)
+    while True:
+        print_batch = f"{report.batch_id}-L{batch_no}"
+        directory = out_dir / print_batch
+        try:
+            directory.mkdir(mode=0o700)
+            break
+        except FileExistsError:
+            batch_no += 1
+    try:
+        parts, queued = _write_files(
+            ledger, report, by_type, order, form_of_type, print_batch, directory
+        )
+        queue_letters(ledger, print_batch, queued, actor=actor)
+    except BaseException:
+        # Nothing of this print batch is recorded: its files must not reach the printer.
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    for part, final in parts:
+        part.chmod(0o600)
+        part.replace(final)
+    log.info(
+        "print batch %s: %d letters, %d pages in %d types",
+        print_batch,
+        report.letters,
+        report.pages,
+        len(report.types),
+    )
 
+
+def _write_files(
+    ledger: Ledger,
+    report: PrintBatchReport,
+    by_type: dict[str, list[_Ready]],
+    order: list[str],
+    form_of_type: dict[str, str],
+    print_batch: str,
+    directory: Path,
+) -> tuple[list[tuple[Path, Path]], list[QueuedLetter]]:
+    """Write the PDFs, mailing list and summary as ``.part`` files; fill in the report."""
     parts: list[tuple[Path, Path]] = []
     queued: list[QueuedLetter] = []
     rows: list[dict[str, Any]] = []
@@ -296,14 +331,4 @@ def _print_batch(
     part.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     parts.append((part, directory / "summary.json"))
 
-    queue_letters(ledger, print_batch, queued, actor=actor)
-    for part, final in parts:
-        part.chmod(0o600)
-        part.replace(final)
-    log.info(
-        "print batch %s: %d letters, %d pages in %d types",
-        print_batch,
-        report.letters,
-        report.pages,
-        len(report.types),
-    )
+    return parts, queued

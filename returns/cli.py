@@ -23,7 +23,11 @@ def produce_command(
     from store import Ledger
 
     day = date.fromisoformat(letter_date) if letter_date else date.today()
-    report = produce_letters(Ledger(), batch, day)
+    try:
+        report = produce_letters(Ledger(), batch, day)
+    except KeyError as exc:  # an unknown batch id
+        typer.echo(f"error: {exc.args[0]}", err=True)
+        raise typer.Exit(2) from exc
     if report.print_batch is None:
         typer.echo(f"batch {batch}: no new letters ({report.already_produced} produced before)")
     else:

@@ -20,6 +20,7 @@ from returns import LetterBook, produce_letters
 from returns.fonts import missing_glyphs
 from returns.letter import letter_text, wareki
 from returns.render import WINDOW, WINDOW_MARGIN, check_printable
+from shinsei.errors import SystemError_
 from shinsei.model import DocState, Document, FieldValue, Finding
 from shinsei.residents import DEFAULT_DIR, ResidentRegistry, registry
 from store import Ledger
@@ -403,6 +404,26 @@ def test_rerun_produces_nothing_new(ledger: Ledger, tmp_path: Path) -> None:
     assert second.print_batch == f"{BATCH}-L2" and second.letters == 1
     rows = {r.document_id: r.print_batch for r in letter_rows(ledger, batch_id=BATCH)}
     assert rows == {first_id: f"{BATCH}-L1", second_id: f"{BATCH}-L2"}
+
+
+def test_failed_ledger_write_leaves_no_print_batch_behind(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    doc_id = _reject(ledger, tmp_path, [ACCOUNT], key=_applicant_no(SAKURAI))
+
+    def locked(*_args: object, **_kwargs: object) -> None:
+        raise SystemError_("database is locked")
+
+    monkeypatch.setattr("returns.batch.queue_letters", locked)
+    with pytest.raises(SystemError_):
+        _produce(ledger)
+    letters_dir = ledger.data_dir / "letters" / BATCH
+    assert list(letters_dir.iterdir()) == []  # no PDF of unrecorded letters to print
+    assert ledger.load(doc_id).state is DocState.REJECTED
+
+    monkeypatch.undo()
+    report = _produce(ledger)
+    assert report.print_batch == f"{BATCH}-L1" and report.letters == 1
 
 
 def test_mailing_list_has_the_vendor_columns_and_no_personal_numbers(
