@@ -408,3 +408,14 @@ def test_readme_lists_every_code() -> None:
     for form in (KF, KN):
         for rule in form.rules:
             assert f"| `{rule.code}` | {form.form_id} | {rule.severity} |" in readme
+
+
+def test_a_value_the_field_cannot_hold_goes_to_review() -> None:
+    # OCR keeps the raw text when normalize_field refuses it.
+    result = _kf({"application_date": "令和2年2月30日"})
+    assert (result.decision, result.codes) == ("review", [])
+    assert result.field_status["application_date"] == "review"
+    # An error resting on such a reading is for a person, not a letter.
+    result = _kf({"account_number": "12a456"})
+    assert result.decision == "review"
+    assert result.codes == ["KF_ACCOUNT_NUMBER_LENGTH"]

@@ -29,6 +29,7 @@ from forms.schema import FormSpec, RuleSpec
 from shinsei.model import Decision, Document, FieldStatus, Finding
 from shinsei.residents import ResidentRegistry, registry
 from validators.conditions import is_blank
+from validators.normalize import InvalidValue, normalize_field
 from validators.registry import Violation, rule_check, rule_condition
 
 #: Flags that make an error on the field a question for a person, never a reject by themselves.
@@ -118,9 +119,23 @@ def finding_of(rule: RuleSpec, violation: Violation, form: FormSpec) -> Finding:
     )
 
 
+def invalid_fields(doc: Document, form: FormSpec) -> set[str]:
+    """Fields whose value is not one the field can hold (OCR keeps the raw text then)."""
+    bad = set()
+    for spec in form.fields:
+        fv = doc.fields.get(spec.id)
+        if fv is None or fv.value is None:
+            continue
+        try:
+            normalize_field(spec, fv.value)
+        except InvalidValue:
+            bad.add(spec.id)
+    return bad
+
+
 def _doubtful_fields(doc: Document, ctx: RuleContext) -> set[str]:
     """Fields whose reading a person must confirm before a rule may reject on them."""
-    doubtful = set()
+    doubtful = invalid_fields(doc, ctx.form)
     for fid, fv in doc.fields.items():
         if "blacked_out" in fv.flags:
             continue  # unreadable on purpose: that is itself the finding
@@ -130,13 +145,22 @@ def _doubtful_fields(doc: Document, ctx: RuleContext) -> set[str]:
 
 
 def field_statuses(doc: Document, ctx: RuleContext) -> dict[str, FieldStatus]:
-    """``review`` below the threshold or ``ambiguous``, ``missing`` when blank, else ``ok``."""
+    """Each field's status: ``review``, ``missing`` or ``ok``.
+
+    ``review`` below the threshold, flagged ``ambiguous`` or not a value of
+    the field; ``missing`` when blank; else ``ok``.
+    """
     status: dict[str, FieldStatus] = {}
+    invalid = invalid_fields(doc, ctx.form)
     for spec in ctx.form.fields:
         fv = doc.fields.get(spec.id)
         if fv is None:
             status[spec.id] = "missing"
-        elif fv.confidence < ctx.confidence_threshold or "ambiguous" in fv.flags:
+        elif (
+            fv.confidence < ctx.confidence_threshold
+            or "ambiguous" in fv.flags
+            or spec.id in invalid
+        ):
             status[spec.id] = "review"
         elif is_blank(fv.value) and spec.kind.value != "checkbox":
             # An unticked box is an answer (false); an unsigned signature is missing.

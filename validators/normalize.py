@@ -298,8 +298,9 @@ def normalize_field(spec: FieldSpec, raw: str | date | int | float | list[Any] |
     * ``None`` or blank text → ``None`` (``False`` for a checkbox or signature).
     * checkbox / signature → ``bool``; choice → the option value, ``None`` when
       blank, the list of values when several are marked; multichoice → the list
-      of values in printed order, ``None`` when none is marked. OMR's values pass through; labels typed by a
-      reviewer are mapped to their values; anything else raises.
+      of values in printed order, ``None`` when none is marked. OMR's values
+      pass through; labels typed by a reviewer are mapped to their values;
+      anything else raises.
     * everything else → the normaliser named by ``spec.normalize``, else the
       one of the field's kind and charset (date → ``wareki_date`` with the
       form's fixed era as default, kana → ``kana``, digits → ``digits``,
