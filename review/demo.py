@@ -55,6 +55,9 @@ DOUBTFUL = {
     "kaigo_nintei": ["my_number", "insured_number", "phone", "name_kana", "birth_date"],
 }
 
+#: Branch names as OCR misreads them (one stroke lost or added).
+MISREAD_BRANCH = {"本山": "木山", "三宮": "三官", "神戸": "神声"}
+
 BANKS = [("みなと", "本山"), ("三井住友", "三宮"), ("三菱ＵＦＪ", "神戸"), ("みずほ", "神戸")]
 
 
@@ -201,7 +204,10 @@ def _page_template(ledger: Ledger, form_id: str) -> Path:
 
 
 class _Builder:
-    def __init__(self, ledger: Ledger, batch_id: str, seed: int) -> None:
+    def __init__(
+        self, ledger: Ledger, batch_id: str, seed: int, flag: dict[str, list[str]] | None
+    ) -> None:
+        self.flag = flag
         self.ledger = ledger
         self.batch_id = batch_id
         self.rng = random.Random(seed)
@@ -235,25 +241,29 @@ class _Builder:
             page_sizes=[(2480, 3508)],
         )
         doubtful = rng.sample(DOUBTFUL[form_id], k=rng.randint(1, 3))
-        if form_id == "kyufukin" and rng.random() < 0.25:
-            # The resident ticked 受給を希望しません and still chose a payment method: a warning.
-            values["refuse_benefit"] = True
-            doubtful = [d for d in doubtful if d != "signature"] + ["refuse_benefit"]
+        if self.flag is not None:
+            doubtful = list(self.flag.get(form_id, []))
         written = dict(values)  # what the resident wrote; the crops show it
-        if "account_number" in doubtful and rng.random() < 0.5:
+        shown = set(doubtful)  # fields with a crop (a reviewer will see them)
+        if self.flag is None and "account_number" in doubtful and rng.random() < 0.5:
             values["account_number"] = values["account_number"][1:]  # OCR lost a digit
-        if "phone" in doubtful and rng.random() < 0.4:
+        if self.flag is None and "phone" in doubtful and rng.random() < 0.4:
             values["phone"] = values["phone"][:-1]  # the last digit ran out of the box
+        misread = rng.random() < 0.3 if self.flag is None else "branch_name" in doubtful
+        if form_id == "kyufukin" and misread:
+            # A misread branch name: no such branch, a rule warning (orange).
+            values["branch_name"] = MISREAD_BRANCH.get(values["branch_name"], "本出")
+            shown.add("branch_name")
         fields: dict[str, FieldValue] = {}
         for spec in form.fields:
             value = values.get(spec.id)
             source_kind = "preprinted" if spec.kind is Kind.PREPRINTED else "ocr"
             if spec.kind in (Kind.CHECKBOX, Kind.CHOICE, Kind.MULTICHOICE):
                 source_kind = "omr"
-            low = spec.id in doubtful and spec.id != "refuse_benefit"
+            low = spec.id in doubtful
             confidence = round(rng.uniform(0.42, 0.86), 2) if low else 0.99
             crop = None
-            if spec.id in doubtful:
+            if spec.id in shown:
                 rel = f"crops/{doc_id[:2]}/{doc_id}/{spec.id}.png"
                 comb = spec.length if spec.kind is Kind.DIGITS else None
                 render_crop(
@@ -301,10 +311,17 @@ def make_review_batch(
     kyufukin: int = 8,
     kaigo: int = 2,
     seed: int = 20200601,
+    flag: dict[str, list[str]] | None = None,
 ) -> DemoBatch:
-    """Register ``kyufukin`` + ``kaigo`` documents of the registry, all waiting for review."""
+    """Register ``kyufukin`` + ``kaigo`` documents of the registry, all waiting for review.
+
+    ``flag`` (form id → field ids) makes exactly those readings uncertain in
+    every document of the form (for tests; a flagged 支店名 is also misread,
+    which the rules warn about); by default one to three random fields are,
+    some misread, some with a rule warning.
+    """
     ledger.ensure_batch(batch_id, RECEIPT)
-    builder = _Builder(ledger, batch_id, seed)
+    builder = _Builder(ledger, batch_id, seed, flag)
     reg = registry()
     rng = random.Random(seed)
     households = sorted(reg.households.values(), key=lambda h: h.household_id)

@@ -49,8 +49,8 @@ from validators.engine import DEFAULT_CONFIDENCE_THRESHOLD
 
 log = logging.getLogger(__name__)
 
-# Sizes: a data row is tall enough for a crop (60 px) and three lines of reasons.
-DATA_ROW_HEIGHT_PT = 50.0
+# Sizes: a data row is tall enough for a crop (56 px) and four lines of reasons.
+DATA_ROW_HEIGHT_PT = 48.0
 IMAGE_COL_WIDTH = 29.0  # characters; about 208 px
 PX_PER_PT = 96 / 72
 
@@ -61,6 +61,7 @@ _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _FONT = Font(name="IPAexGothic", size=10)
 _HEADER_FONT = Font(name="IPAexGothic", size=10, bold=True)
 _ID_FONT = Font(name="IPAexGothic", size=8, color="6B7280")
+_REASON_FONT = Font(name="IPAexGothic", size=9)
 _VALUE_FONT = Font(name="IPAexGothic", size=11)
 _VALUE_ALIGN = Alignment(horizontal="left", vertical="center", wrap_text=True)
 _LINK_FONT = Font(name="IPAexGothic", size=10, color="1F5FBF", underline="single")
@@ -345,9 +346,9 @@ class _SheetWriter:
         ws.print_title_rows = f"{L.HEADER_ROW}:{L.HEADER_ROW}"
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        # Printed at 60 % so a page shows a readable block of rows and columns;
+        # Printed at 50 % so a page shows a readable block of rows and columns;
         # No. and the key repeat on every page.
-        ws.page_setup.scale = 60
+        ws.page_setup.scale = 50
         ws.print_title_cols = "A:B"
         ws.print_options.gridLines = False
         ws.page_margins.left = ws.page_margins.right = 0.3
@@ -407,11 +408,7 @@ class _SheetWriter:
             flagged=[f for f in self.form.field_ids if f in flags.fields],
             codes=[f.code for f in doc.findings],
         )
-        has_image = any((doc.id, fid) in self.thumbs for fid in flags.fields)
-        lines = 1 + len(doc.findings) + (1 if flags.low else 0)
-        ws.row_dimensions[r].height = (
-            DATA_ROW_HEIGHT_PT if has_image else min(DATA_ROW_HEIGHT_PT, max(24.0, 13.0 * lines))
-        )
+        ws.row_dimensions[r].height = DATA_ROW_HEIGHT_PT
 
         def put(machine_id: str, value: Any, *, locked: bool = True, text: bool = True) -> Any:
             cell = ws.cell(row=r, column=self.index[machine_id], value=value)
@@ -428,7 +425,7 @@ class _SheetWriter:
 
         put(L.COL_NO, int(row_key), text=False)
         put(L.COL_KEY, mask_text(doc.key) if doc.key else None)
-        put(L.COL_REASONS, mask_text(_reasons_text(doc, self.form, flags)))
+        put(L.COL_REASONS, mask_text(_reasons_text(doc, self.form, flags))).font = _REASON_FONT
         put(L.COL_CONFIRM, None, locked=False).alignment = _CENTER
         put(L.COL_RETURN, None, locked=False).alignment = _VALUE_ALIGN
         page = self.page_images.get(doc.id)

@@ -1,7 +1,7 @@
 """Field crops made small enough to embed in a workbook by the thousand.
 
 A crop cut from a 300 dpi page is often 600 px wide; in a cell it is shown
-at about 280 × 60 px. Shrinking it to that size (never enlarging), turning it
+at about 240 × 56 px. Shrinking it to that size (never enlarging), turning it
 grey and storing it as a 16-level PNG keeps handwriting legible at a few KB
 per crop, so 1,000 documents fit in a workbook of a few MB.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 #: The box a crop is fitted into, in screen pixels.
-MAX_WIDTH = 280
-MAX_HEIGHT = 60
+MAX_WIDTH = 240
+MAX_HEIGHT = 56
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from forms.loader import load_form
 from forms.schema import FieldSpec, FormSpec, Kind
@@ -198,7 +199,8 @@ def read_manifest(wb: Workbook, path: Path) -> L.Manifest:
             ],
         )
     ws = wb[L.MANIFEST_SHEET]
-    ws.reset_dimensions()
+    if isinstance(ws, ReadOnlyWorksheet):
+        ws.reset_dimensions()  # a file's stated dimensions may be wrong (LibreOffice, others)
     head: dict[str, str] = {}
     sheets: dict[str, str] = {}
     rows: list[L.ManifestRow] = []
@@ -261,7 +263,8 @@ def _read_sheets(wb: Workbook, manifest: L.Manifest, problems: list[str]) -> lis
     for ws in wb.worksheets:
         if ws.title in (L.MANIFEST_SHEET, L.LISTS_SHEET, L.INSTRUCTIONS_SHEET):
             continue
-        ws.reset_dimensions()
+        if isinstance(ws, ReadOnlyWorksheet):
+            ws.reset_dimensions()
         columns: dict[str, int] | None = None
         id_row = 0
         rows: list[tuple[int, dict[str, _Cell]]] = []
