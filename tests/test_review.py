@@ -99,7 +99,7 @@ def test_export_one_sheet_per_form_with_flags_images_links_and_protection(ex: Ex
     assert link is not None and Path(link.target.removeprefix("file://")).is_file()
     # Choice fields have drop-downs of their labels, and so have 確認済 and 返戻理由.
     formulas = {
-        str(dv.sqref).rstrip("0123456789:").rstrip("0123456789"): dv.formula1
+        "".join(ch for ch in str(dv.sqref).split(":")[0] if ch.isalpha()): dv.formula1
         for dv in ws.data_validations.dataValidation
     }
     bank_type = openpyxl.utils.get_column_letter(col(ws, "@f:bank_type"))
