@@ -1,5 +1,9 @@
 """Reading scan files: PDF (via poppler), multi-page TIFF, PNG and JPEG.
 
+:func:`read_pages` is what the reader uses: pages as luminance arrays, with a
+fast path for scanner PDFs (one JPEG per page, taken out as stored instead
+of rendered). :func:`load_pages` gives RGB arrays for everyone else.
+
 Every problem with a file becomes a :class:`BadInputError` that names the
 file and says what is wrong, before any large allocation happens: a page's
 pixel count is checked from the header, so a decompression bomb is refused
@@ -14,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from ocr._pdfimages import Embedded, embedded_pages
 from shinsei.config import settings
 from shinsei.errors import BadInputError
 
@@ -125,29 +131,132 @@ def probe(path: Path) -> FileInfo:
     return FileInfo(kind, sizes)
 
 
-def load_pages(path: Path, info: FileInfo | None = None) -> Iterator[np.ndarray]:
-    """Yield every page as an RGB ``uint8`` array (PDF pages rendered at 300 dpi)."""
-    info = info or probe(path)
-    if info.kind == "pdf":
-        from pdf2image import convert_from_path
+@dataclass
+class Page:
+    """One page of a scan as the reader sees it.
 
-        for page_no in range(1, len(info.page_sizes) + 1):
-            try:
-                rendered = convert_from_path(
-                    str(path), dpi=RENDER_DPI, first_page=page_no, last_page=page_no
-                )
-            except Exception as exc:  # poppler reports damage in many ways
-                raise BadInputError(
-                    str(path), f"page {page_no} cannot be rendered ({exc})"
-                ) from None
-            if not rendered:
-                raise BadInputError(str(path), f"page {page_no} cannot be rendered")
-            yield np.asarray(rendered[0].convert("RGB"))
-        return
+    ``gray`` is the luminance, ``uint8``, dark ink low. ``mode`` is what the
+    scanner delivered (``color``, ``gray`` or ``bilevel``); ``rgb`` is kept
+    only when asked for (``read_pages(..., color=True)``), since decoding
+    colour costs five times as much as luminance. ``dpi`` is the scan's
+    resolution when known (from the PDF page size or the image header).
+    """
+
+    number: int
+    gray: np.ndarray
+    mode: Literal["color", "gray", "bilevel"]
+    dpi: float | None = None
+    rgb: np.ndarray | None = None
+    source: Literal["embedded", "rendered", "image"] = "image"
+
+
+def _mode_of(pil_mode: str) -> Literal["color", "gray", "bilevel"]:
+    if pil_mode == "1":
+        return "bilevel"
+    if pil_mode in ("L", "LA", "I", "I;16", "F"):
+        return "gray"
+    return "color"
+
+
+def _embedded_page(
+    path: Path, number: int, image: Embedded, limit: int, *, color: bool
+) -> Page | None:
+    """Decode a page's stored image; ``None`` when it cannot be (poppler then renders it)."""
+    _check_pixels(path, number, image.width, image.height, limit)
+    rgb = None
+    if image.jpeg is not None:
+        buf = np.frombuffer(image.jpeg, np.uint8)
+        # libjpeg straight to luminance skips the colour conversion (~5x faster).
+        gray = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        if color and image.color:
+            bgr = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+            rgb = None if bgr is None else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    else:
+        gray = image.gray
+    if gray is None or gray.shape != (image.height, image.width):
+        return None
+    mode: Literal["color", "gray", "bilevel"] = (
+        "bilevel" if image.bilevel else "color" if image.color else "gray"
+    )
+    return Page(number, gray, mode, image.ppi, rgb, "embedded")
+
+
+def read_pages(path: Path, info: FileInfo | None = None, *, color: bool = False) -> list[Page]:
+    """Every page of a scan file, decoded for reading; :class:`BadInputError` if it cannot be.
+
+    PDF pages that are one full-page image are taken out as stored (the fast
+    path, :mod:`ocr._pdfimages`); other PDF pages are rendered at 300 dpi
+    with poppler.
+    """
+    info = info or probe(path)
+    limit = settings().max_pixels
+    if info.kind != "pdf":
+        return list(_image_pages(path, info, limit, color=color))
+    sizes_pt = [(w / RENDER_DPI * 72, h / RENDER_DPI * 72) for w, h in info.page_sizes]
+    embedded = embedded_pages(path, sizes_pt)
+    out: list[Page] = []
+    for number in range(1, len(info.page_sizes) + 1):
+        image = embedded.get(number)
+        page = None
+        if image is not None:
+            page = _embedded_page(path, number, image, limit, color=color)
+        out.append(page or _render_page(path, number, color=color))
+    return out
+
+
+def _render_page(path: Path, number: int, *, color: bool) -> Page:
+    from pdf2image import convert_from_path
+
     try:
-        with Image.open(path) as img:
-            for i in range(getattr(img, "n_frames", 1)):
-                img.seek(i)
-                yield np.asarray(img.convert("RGB"))
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        rendered = convert_from_path(str(path), dpi=RENDER_DPI, first_page=number, last_page=number)
+    except Exception as exc:  # poppler reports damage in many ways
+        raise BadInputError(str(path), f"page {number} cannot be rendered ({exc})") from None
+    if not rendered:
+        raise BadInputError(str(path), f"page {number} cannot be rendered")
+    rgb = np.asarray(rendered[0].convert("RGB"))
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return Page(number, gray, "color", float(RENDER_DPI), rgb if color else None, "rendered")
+
+
+def _jpeg_page(path: Path, limit: int, *, color: bool) -> Page:
+    """A JPEG file: header checked with PIL, pixels decoded by libjpeg (straight to luminance)."""
+    with Image.open(path) as img:
+        _check_pixels(path, 1, img.width, img.height, limit)
+        mode = _mode_of(img.mode)
+        dpi = img.info.get("dpi", (None,))[0]
+    buf = np.frombuffer(path.read_bytes(), np.uint8)
+    gray = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    if gray is None:
+        raise OSError("the JPEG data cannot be decoded")
+    rgb = None
+    if color and mode == "color":
+        rgb = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    return Page(1, gray, mode, float(dpi) if dpi else None, rgb)
+
+
+def _image_pages(path: Path, info: FileInfo, limit: int, *, color: bool) -> Iterator[Page]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            if info.kind == "jpeg":
+                yield _jpeg_page(path, limit, color=color)
+                return
+            with Image.open(path) as img:
+                for i in range(getattr(img, "n_frames", 1)):
+                    img.seek(i)
+                    _check_pixels(path, i + 1, img.width, img.height, limit)
+                    mode = _mode_of(img.mode)
+                    dpi = img.info.get("dpi", (None,))[0]
+                    rgb = np.asarray(img.convert("RGB")) if color and mode == "color" else None
+                    gray = np.asarray(img.convert("L"))
+                    yield Page(i + 1, gray, mode, float(dpi) if dpi else None, rgb)
+    except Image.DecompressionBombError:
+        raise BadInputError(str(path), f"the image is over the pixel limit of {limit:,}") from None
+    except (OSError, SyntaxError, ValueError, EOFError, UnidentifiedImageError) as exc:
         raise BadInputError(str(path), f"the image is damaged ({exc})") from None
+
+
+def load_pages(path: Path, info: FileInfo | None = None) -> Iterator[np.ndarray]:
+    """Yield every page as an RGB ``uint8`` array (PDF pages at 300 dpi or as embedded)."""
+    for page in read_pages(path, info, color=True):
+        yield page.rgb if page.rgb is not None else cv2.cvtColor(page.gray, cv2.COLOR_GRAY2RGB)

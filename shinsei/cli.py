@@ -16,8 +16,11 @@ from typing import Annotated
 import typer
 
 from forms.cli import app as forms_app
+from legacy.cli import app as legacy_app
+from ocr.cli import extract_command
 from returns.cli import app as letters_app
 from review.cli import review_app
+from robots.cli import key_command
 from shinsei.errors import ShinseiError
 from shinsei.privacy import install_log_masking
 
@@ -33,6 +36,9 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(forms_app, name="forms")
 app.add_typer(letters_app, name="letters")
 app.add_typer(review_app, name="review")
+app.add_typer(legacy_app, name="legacy")
+app.command("key")(key_command)
+app.command("extract")(extract_command)
 
 
 @app.command("intake")

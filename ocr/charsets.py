@@ -1,0 +1,91 @@
+"""Per-field character sets: what a recogniser may return for a field.
+
+A field's charset is its ``charset`` in form.yaml, else follows from its kind.
+The sets are plain strings of allowed characters (:data:`ocr.engine.Charset`):
+
+* ``digits`` -- ``0-9``; ``phone`` -- ``0-9`` and ``-``;
+* ``kana`` -- full-width katakana including the small ones (ァ ッ ャ ヵ ...), ``ー``
+  and the full-width space;
+* ``text`` -- every character of JIS X 0213 (the characters the ``euc_jis_2004``
+  codec encodes, half-width katakana excepted), plus :data:`EXTRA_TEXT`.
+  Simplified Chinese forms such as 纳 or 宫 are not in JIS X 0213, so a
+  Chinese-trained model cannot put them into a Japanese name or address.
+
+Variant glyphs of names (異体字). The registry holds surnames with 髙
+(U+9AD9) and 﨑 (U+FA11), both IBM extension kanji. 﨑 is in JIS X 0213
+(plane 1) and so in ``text``, but the PP-OCR dictionary has no 﨑, so no
+model output can hold it. 髙 is *not* in JIS X 0213 but is in the model's
+dictionary and written on real forms, so it is allowed explicitly: it is the
+one deliberate exception (see ocr/README.md).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from forms.schema import Charset as CharsetName
+from forms.schema import FieldSpec, Kind
+from ocr.engine import Charset
+
+DIGITS = "0123456789"
+PHONE = DIGITS + "-"
+KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30FB))  # ァ … ヺ, small kana included
+KANA = KATAKANA + "ー\u3000"
+EXTRA_TEXT = "髙"
+"""Characters outside JIS X 0213 that Japanese names need (IBM extension kanji)."""
+
+
+@cache
+def jis_x_0213() -> str:
+    """Every single character of JIS X 0213 (plus ASCII), from the ``euc_jis_2004`` codec.
+
+    Decoding every 2- and 3-byte code point takes ~25 ms, against ~0.4 s for
+    testing every Unicode code point with ``encode``.
+    """
+    chars = {chr(b) for b in range(0x20, 0x7F)}
+    for hi in range(0xA1, 0xFF):
+        for lo in range(0xA1, 0xFF):
+            for seq in (bytes((hi, lo)), bytes((0x8F, hi, lo))):
+                try:
+                    text = seq.decode("euc_jis_2004")
+                except UnicodeDecodeError:
+                    continue
+                if len(text) == 1:  # some code points are combining sequences
+                    chars.add(text)
+    return "".join(sorted(chars))
+
+
+@cache
+def text_charset() -> str:
+    return "".join(sorted(set(jis_x_0213()) | set(EXTRA_TEXT)))
+
+
+def named(name: CharsetName | str) -> Charset:
+    """The allowed characters of a named charset (``None`` for ``any``)."""
+    name = CharsetName(name)
+    if name is CharsetName.DIGITS:
+        return DIGITS
+    if name is CharsetName.PHONE:
+        return PHONE
+    if name is CharsetName.KANA:
+        return KANA
+    if name is CharsetName.TEXT:
+        return text_charset()
+    return None
+
+
+_BY_KIND = {
+    Kind.DIGITS: CharsetName.DIGITS,
+    Kind.DATE: CharsetName.DIGITS,
+    Kind.KANA: CharsetName.KANA,
+    Kind.TEXT: CharsetName.TEXT,
+    Kind.PREPRINTED: CharsetName.TEXT,
+}
+
+
+def field_charset(spec: FieldSpec) -> Charset:
+    """The charset a recogniser must keep to when reading ``spec``."""
+    if spec.charset is not None:
+        return named(spec.charset)
+    name = _BY_KIND.get(spec.kind)
+    return named(name) if name is not None else None

@@ -1,0 +1,1 @@
+"""The built-in OCR engines; the contract is :mod:`ocr.engine`."""

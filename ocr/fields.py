@@ -1,0 +1,347 @@
+"""Reading every field of an aligned form page: plan the crops, then finish the values.
+
+Reading a page is two steps so that the recogniser sees every crop of a page
+(and of several documents) in one call:
+
+1. :func:`plan_fields` measures ink, reads checkboxes, choices and
+   signatures (:mod:`ocr.omr`), and cuts one :class:`Segment` per piece of
+   writing: a run of inked comb cells, or a free-text line split at word
+   gaps, each with the field's charset and, for combs, the number of
+   characters (one per inked cell). Blank fields get no segment at all.
+2. :func:`finish_fields` turns the recognised segments into each field's
+   raw text (parts joined with the field's ``joiner``, a date as 和暦 text
+   ``令和2年5月10日`` with the era printed on the form or read from its
+   ``era_field``), the canonical value (:func:`validators.normalize.normalize_field`),
+   a confidence and a status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from forms.schema import Charset as CharsetName
+from forms.schema import FieldSpec, Kind
+from ocr import omr
+from ocr.align import Alignment
+from ocr.charsets import field_charset
+from ocr.confidence import status_for
+from ocr.engine import Charset, Recognition
+from ocr.regions import (
+    BOX_INK_MIN_PX,
+    Box,
+    blacked_out,
+    clean_cut,
+    grow,
+    inked_cells,
+    run_crop,
+    runs,
+    text_line,
+    union,
+)
+from ocr.templates import Template
+from shinsei.model import FieldValue
+
+ERA_KANJI = {"meiji": "明治", "taisho": "大正", "showa": "昭和", "heisei": "平成", "reiwa": "令和"}
+
+#: Word gaps, in character heights, that are written as a space -- by the
+#: field's normaliser: names and kana have one between family and given
+#: name, an address one before the building.
+WORD_GAP = {"name": 0.55, "kana": 0.55, "address": 0.5}
+SPACE = {"name": "\u3000", "kana": "\u3000", "address": " "}
+
+
+@dataclass
+class Segment:
+    """One crop for the recogniser."""
+
+    field_id: str
+    crop: np.ndarray
+    charset: Charset
+    length: int | None = None
+
+
+@dataclass
+class Part:
+    """One part of a field's writing: a date's year, a phone group, or the whole box."""
+
+    name: str
+    segments: list[int] = field(default_factory=list)
+    joiner: str = ""
+    """What joins the segments (a space at a word gap, nothing between comb runs of digits)."""
+    cells: int | None = None
+    """Inked comb cells: the number of characters expected."""
+
+
+@dataclass
+class Draft:
+    """A text field between cutting and recognition."""
+
+    spec: FieldSpec
+    parts: list[Part]
+    flags: list[str] = field(default_factory=list)
+    ink_px: int = 0
+    box: Box | None = None
+
+
+@dataclass
+class PagePlan:
+    """Everything read on a form page before recognition, and the crops still to read."""
+
+    values: dict[str, FieldValue] = field(default_factory=dict)
+    drafts: list[Draft] = field(default_factory=list)
+    segments: list[Segment] = field(default_factory=list)
+    marks: dict[str, list[omr.Mark]] = field(default_factory=dict)
+
+
+@cache
+def _without_spaces(charset: Charset) -> Charset:
+    """A charset minus spaces: inside a piece, spaces come from the geometry, not the model."""
+    if charset is None:
+        return None
+    return charset.replace(" ", "").replace("\u3000", "")
+
+
+def _normaliser(spec: FieldSpec) -> str:
+    if spec.normalize:
+        return spec.normalize
+    if spec.kind is Kind.KANA:
+        return "kana"
+    return "text"
+
+
+def _comb_part(
+    name: str,
+    spec: FieldSpec,
+    cells: list[list[int]],
+    cutout: Any,
+    plan: PagePlan,
+    charset: Charset,
+) -> Part:
+    flags = inked_cells(cutout, cells)
+    joiner = "\u3000" if spec.kind is Kind.KANA else ""
+    part = Part(name, joiner=joiner, cells=sum(flags))
+    for first, last in runs(flags):
+        crop = run_crop(cutout, cells[first : last + 1])
+        if crop is None:
+            continue
+        plan.segments.append(Segment(spec.id, crop, charset, last - first + 1))
+        part.segments.append(len(plan.segments) - 1)
+    return part
+
+
+def _box_part(
+    name: str, spec: FieldSpec, cutout: Any, plan: PagePlan, charset: Charset, draft: Draft
+) -> Part:
+    normaliser = _normaliser(spec)
+    gap = WORD_GAP.get(normaliser) if not spec.parts else None
+    line = text_line(cutout, word_gap=gap)
+    part = Part(name, joiner=SPACE.get(normaliser, "") if gap else "")
+    if line is None:
+        return part
+    draft.ink_px += line.ink_px
+    if line.corrected:
+        draft.flags.append("corrected")
+    for crop in line.pieces:
+        plan.segments.append(Segment(spec.id, crop, charset))
+        part.segments.append(len(plan.segments) - 1)
+    return part
+
+
+def _plan_text(
+    gray: np.ndarray, alignment: Alignment, tpl: Template, spec: FieldSpec, plan: PagePlan
+) -> None:
+    charset = _without_spaces(field_charset(spec))
+    size = (tpl.spec.size[0], tpl.spec.size[1])
+    whole = union(spec.boxes())
+    draft = Draft(spec, [], box=whole)
+    # one cut for the whole field, a little beyond its boxes (writing strays)
+    region = grow(whole, 12, 10, limit=size)
+    pieces: list[tuple[str, list[list[int]] | None, list[int] | None]] = []
+    if spec.parts:
+        pieces = [(p.name, p.cells, p.box) for p in spec.parts]
+    else:
+        pieces = [("", spec.cells, spec.box)]
+    cell_h = min((c[3] for _, cells, _ in pieces for c in cells or []), default=0)
+    rules = (max(40, int(whole[2] * 0.5)), max(30, int(cell_h * 0.8))) if cell_h else None
+    cutout = clean_cut(gray, alignment, tpl, region, rules=rules)
+    if blacked_out(cutout):
+        draft.flags.append("blacked_out")
+        draft.ink_px = int(cutout.ink.sum())
+        plan.drafts.append(draft)
+        return
+    for name, cells, box in pieces:
+        if cells is not None:
+            part = _comb_part(name, spec, cells, cutout, plan, charset)
+            draft.ink_px += part.cells or 0
+        else:
+            assert box is not None
+            sub = clean_cut(gray, alignment, tpl, grow(box, 8, 6, limit=size))
+            part = _box_part(name, spec, sub, plan, charset, draft)
+        draft.parts.append(part)
+    plan.drafts.append(draft)
+
+
+def _omr_value(spec: FieldSpec, marks: list[omr.Mark]) -> FieldValue:
+    chosen = [m.value for m in marks if m.marked]
+    flags = ["outside_box"] if any(m.marked and m.outside for m in marks) else []
+    confidence = omr.confidence(marks)
+    value: Any
+    if spec.kind is Kind.CHECKBOX:
+        value = bool(chosen)
+        raw = "✓" if value else ""
+    elif spec.kind is Kind.MULTICHOICE:
+        value = chosen or None  # nothing ticked is a blank field (null)
+        raw = ",".join(chosen)
+    else:  # choice
+        value = None if not chosen else chosen[0] if len(chosen) == 1 else chosen
+        raw = ",".join(chosen)
+        if len(chosen) > 1:
+            flags.append("ambiguous")
+    blank = not chosen and spec.kind is not Kind.CHECKBOX  # an unticked checkbox is "false"
+    status = status_for(confidence, blank=blank, flagged="ambiguous" in flags)
+    return FieldValue(spec.id, value, confidence, "omr", raw=raw, status=status, flags=flags)
+
+
+def plan_fields(
+    gray: np.ndarray,
+    alignment: Alignment,
+    tpl: Template,
+    *,
+    skip: set[str] = frozenset(),  # type: ignore[assignment]
+) -> PagePlan:
+    """Read the marks and cut the writing of every field of ``tpl``'s form (but ``skip``)."""
+    plan = PagePlan()
+    for spec in tpl.spec.fields:
+        if spec.id in skip:
+            continue
+        if spec.kind is Kind.CHECKBOX:
+            mark = omr.read_checkbox(gray, alignment, tpl, spec)
+            plan.marks[spec.id] = [mark]
+            plan.values[spec.id] = _omr_value(spec, [mark])
+        elif spec.kind in (Kind.CHOICE, Kind.MULTICHOICE):
+            marks = [omr.read_option(gray, alignment, tpl, o) for o in spec.options or []]
+            plan.marks[spec.id] = marks
+            plan.values[spec.id] = _omr_value(spec, marks)
+        elif spec.kind is Kind.PREPRINTED and not spec.source:
+            continue  # the QR code: its payload is read in identification
+        elif spec.kind is Kind.SIGNATURE:
+            share = omr.read_signature(gray, alignment, tpl, spec)
+            signed = share >= omr.SIGNATURE_INK
+            ratio = max(share, 1e-6) / omr.SIGNATURE_INK
+            conf = 1.0 - 0.5 / (ratio if ratio >= 1 else 1 / ratio) ** 2
+            plan.values[spec.id] = FieldValue(
+                spec.id,
+                signed,
+                conf,
+                "omr",
+                raw="署名あり" if signed else "",
+                status=status_for(conf, blank=not signed),
+            )
+        else:
+            _plan_text(gray, alignment, tpl, spec, plan)
+    return plan
+
+
+# -- after recognition ------------------------------------------------------------
+
+
+def _part_text(part: Part, results: list[Recognition]) -> tuple[str, float, list[float]]:
+    texts, confs, chars = [], [], []
+    for i in part.segments:
+        r = results[i]
+        texts.append(r.text)
+        confs.append(r.confidence)
+        chars.extend(r.char_confidences)
+    text = part.joiner.join(t for t in texts if t)
+    confidence = min(confs) if confs else 1.0
+    if part.cells is not None and len(text.replace("\u3000", "")) != part.cells:
+        confidence = min(confidence, 0.3)  # one character per inked cell, or something is off
+    return text, confidence, chars
+
+
+def raw_text(spec: FieldSpec, texts: dict[str, str], era: str | None) -> str | None:
+    """The field's raw text from its parts' texts (``None`` when nothing is written)."""
+    if not any(texts.values()):
+        return None
+    if spec.kind is Kind.DATE:
+        era_name = ERA_KANJI.get(era or "", "")
+        y, m, d = texts.get("year", ""), texts.get("month", ""), texts.get("day", "")
+        return f"{era_name}{y}年{m}月{d}日"
+    if spec.parts:
+        return spec.joiner.join(texts.get(p.name, "") for p in spec.parts)
+    return texts.get("", "")
+
+
+def finish_text(
+    draft: Draft, results: list[Recognition], era: str | None, era_confidence: float = 1.0
+) -> FieldValue:
+    """The field value of a text draft once its segments are recognised."""
+    from validators.normalize import InvalidValue, normalize_field
+
+    spec = draft.spec
+    if "blacked_out" in draft.flags:
+        return FieldValue(spec.id, None, 0.0, "ocr", status="review", flags=list(draft.flags))
+    texts: dict[str, str] = {}
+    confs: list[float] = []
+    chars: list[float] = []
+    for part in draft.parts:
+        text, conf, cc = _part_text(part, results)
+        texts[part.name] = text
+        if part.segments:
+            confs.append(conf)
+        chars.extend(cc)
+    raw = raw_text(spec, texts, era)
+    flags = list(draft.flags)
+    if raw is None:
+        # nothing written: as sure as the ink says
+        conf = 1.0 - min(1.0, draft.ink_px / BOX_INK_MIN_PX) * 0.5
+        status = "review" if "corrected" in flags else "missing"
+        return FieldValue(spec.id, None, conf, "ocr", raw=None, status=status, flags=flags)
+    confidence = min(confs) if confs else 0.0
+    if spec.kind is Kind.DATE and spec.era_field:
+        confidence = min(confidence, era_confidence)
+    partial = spec.parts is not None and any(not t for t in texts.values())
+    try:
+        value = normalize_field(spec, raw)
+        invalid = False
+    except InvalidValue:
+        value, invalid = raw, True
+    flagged = invalid or partial
+    status = status_for(confidence, blank=False, flagged=flagged)
+    return FieldValue(
+        spec.id,
+        value,
+        confidence,
+        "ocr",
+        raw=raw,
+        status=status,
+        char_confidences=[round(c, 4) for c in chars],
+        flags=flags,
+    )
+
+
+def era_of(spec: FieldSpec, values: dict[str, FieldValue]) -> tuple[str | None, float]:
+    """The era of a date field: fixed on the form, or the option read in its ``era_field``."""
+    if spec.era:
+        return spec.era, 1.0
+    if spec.era_field and spec.era_field in values:
+        fv = values[spec.era_field]
+        return (fv.value if isinstance(fv.value, str) else None), fv.confidence
+    return None, 0.0
+
+
+def finish_fields(plan: PagePlan, results: list[Recognition]) -> dict[str, FieldValue]:
+    """Every field value of the page, in form order of the drafts after the OMR values."""
+    values = dict(plan.values)
+    for draft in plan.drafts:
+        era, era_conf = era_of(draft.spec, values)
+        values[draft.spec.id] = finish_text(draft, results, era, era_conf)
+    return values
+
+
+def is_digits_field(spec: FieldSpec) -> bool:
+    return spec.charset in (CharsetName.DIGITS, CharsetName.PHONE)

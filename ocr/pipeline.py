@@ -1,0 +1,368 @@
+"""Extraction of one envelope, and of a batch: the stage API of ``ocr/``.
+
+:func:`extract_file` reads one scan file into a :class:`shinsei.model.Document`;
+:func:`extract_files` does a batch, in worker processes when asked, and
+yields the documents in input order. Both take plain, picklable inputs, so a
+Prefect task can call them as they are.
+
+Per document: load the pages (:mod:`ocr.io`) → identify each page and align
+the form page (:mod:`ocr.identify`) → read marks and cut the writing
+(:mod:`ocr.fields`) → recognise every crop of the batch in one engine call →
+finish the values, take pre-printed ones from the registry
+(:mod:`ocr.preprinted`) → classify the other pages (:mod:`ocr.attachments`).
+
+Errors become outcomes here, at one boundary: a file that cannot be read is
+a document with ``error`` naming the file and the problem; an unexpected
+fault in one document is logged with its traceback and recorded the same
+way, and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from forms.loader import load_forms
+from forms.schema import Kind
+from intake.intake import sha256_file
+from ocr import preprinted
+from ocr.attachments import classify_page
+from ocr.confidence import status_for
+from ocr.engine import DEFAULT_ENGINE, Recognition, get_engine
+from ocr.fields import PagePlan, finish_fields, plan_fields
+from ocr.identify import PageReading, identify_page
+from ocr.io import Page, probe, read_pages
+from ocr.templates import Template, template
+from shinsei.errors import BadInputError, ConfigError
+from shinsei.model import Attachment, DocState, Document, FieldValue
+
+log = logging.getLogger(__name__)
+
+CHUNK = 4
+"""Documents a worker plans before one recognition call (their crops share batches)."""
+
+
+@dataclass
+class Options:
+    """How to extract: plain values, so they cross process boundaries."""
+
+    engine: str = DEFAULT_ENGINE
+    crops_dir: str | None = None
+    """Save every field's crop under this folder (relative paths land in ``FieldValue.crop``)."""
+    page_dir: str | None = None
+    """Save the aligned form page under this folder."""
+    overlays_dir: str | None = None
+    """Write the aligned page with every region boxed and its reading drawn beside it."""
+    forms: tuple[str, ...] | None = None
+    """Restrict identification to these form ids (default: every form)."""
+
+
+@dataclass
+class Plan:
+    """One document between cutting and recognition."""
+
+    doc: Document
+    tpl: Template | None = None
+    reading: PageReading | None = None
+    page: Page | None = None
+    fields: PagePlan | None = None
+    household_key: str | None = None
+    readings: list[PageReading] = field(default_factory=list)
+
+
+def _forms(options: Options) -> dict[str, Template]:
+    ids = options.forms or tuple(load_forms())
+    return {fid: template(fid) for fid in ids}
+
+
+def plan_document(path: Path, options: Options, document_id: str | None = None) -> Plan:
+    """Load, identify, align, read the marks and cut the writing of one file."""
+    doc = Document(id=document_id or _file_id(path), file=str(path))
+    plan = Plan(doc)
+    try:
+        info = probe(path)
+        pages = read_pages(path, info)
+    except BadInputError as exc:
+        doc.error, doc.state = str(exc), DocState.FAILED
+        return plan
+    doc.pages = len(pages)
+    forms = _forms(options)
+    for page in pages:
+        reading = identify_page(page, forms)
+        plan.readings.append(reading)
+        if reading.kind == "form" and plan.reading is None:
+            plan.reading, plan.page = reading, page
+    for page, reading in zip(pages, plan.readings, strict=True):
+        if reading is plan.reading:
+            continue
+        if reading.kind in ("other", "form"):
+            kind = classify_page(page, reading, options.engine)
+            reading.kind = kind
+    doc.attachments = _attachments(plan.readings)
+    reading = plan.reading
+    if reading is None or reading.form_id is None:
+        doc.state = DocState.UNKNOWN
+        unusable = [r for r in plan.readings if r.kind == "unusable"]
+        if unusable and len(unusable) == len(plan.readings):
+            doc.error = f"{path}: page {unusable[0].number}: {unusable[0].problem}"
+        return plan
+    doc.form_id = reading.form_id
+    doc.form_page = reading.number
+    tpl = forms[reading.form_id]
+    plan.tpl = tpl
+    if reading.alignment is None or not reading.alignment.ok:
+        # A form page that cannot be aligned is not read blindly.
+        doc.alignment_residual = None if reading.alignment is None else reading.alignment.residual
+        doc.fields = {
+            f.id: FieldValue(f.id, None, 0.0, "ocr", status="review", flags=[])
+            for f in tpl.spec.fields
+        }
+        doc.state = DocState.EXTRACTED
+        return plan
+    doc.alignment_residual = round(reading.alignment.residual, 3)
+    skip: set[str] = set()
+    hh = preprinted.household(reading.qr_key)
+    if hh is not None:
+        plan.household_key = reading.qr_key
+        keys = set(tpl.spec.key_fields)
+        skip = {f.id for f in preprinted.registry_fields(tpl.spec) if f.id not in keys}
+    plan.fields = plan_fields(plan.page.gray, reading.alignment, tpl, skip=skip)  # type: ignore[union-attr]
+    if not (options.crops_dir or options.page_dir or options.overlays_dir):
+        plan.page = None  # free the page image early
+    return plan
+
+
+def _file_id(path: Path) -> str:
+    try:
+        return sha256_file(path)
+    except OSError:
+        return ""
+
+
+def _attachments(readings: list[PageReading]) -> list[Attachment]:
+    out: list[Attachment] = []
+    for r in readings:
+        if r.kind in ("id_copy", "passbook_copy") and r.kind not in out:
+            out.append(r.kind)  # type: ignore[arg-type]
+    return out
+
+
+def recognize_plans(plans: Sequence[Plan], engine_name: str) -> list[list[Recognition]]:
+    """Recognise every crop of every plan in one engine call; results per plan."""
+    crops, charsets, lengths, owners = [], [], [], []
+    for i, plan in enumerate(plans):
+        if plan.fields is None:
+            continue
+        for seg in plan.fields.segments:
+            crops.append(seg.crop)
+            charsets.append(seg.charset)
+            lengths.append(seg.length)
+            owners.append(i)
+    out: list[list[Recognition]] = [[] for _ in plans]
+    if not crops:
+        return out
+    results = get_engine(engine_name).recognize(crops, charsets, lengths)
+    for owner, result in zip(owners, results, strict=True):
+        out[owner].append(result)
+    return out
+
+
+def finish_document(plan: Plan, results: list[Recognition], options: Options) -> Document:
+    """Values from the recognised crops, the registry's pre-print, the key, the outputs."""
+    doc = plan.doc
+    if plan.fields is None or plan.tpl is None or plan.reading is None:
+        return doc
+    tpl, reading = plan.tpl, plan.reading
+    values = finish_fields(plan.fields, results)
+    _preprinted(plan, values)
+    for f in tpl.spec.fields:
+        if f.kind is Kind.PREPRINTED and not f.source and f.id not in values:
+            # the QR code itself (its payload is the value)
+            ok = reading.qr_text is not None
+            values[f.id] = FieldValue(
+                f.id,
+                reading.qr_text,
+                1.0 if ok else 0.0,
+                "preprinted",
+                raw=reading.qr_text,
+                status="ok" if ok else "review",
+            )
+    doc.fields = {f.id: values[f.id] for f in tpl.spec.fields if f.id in values}
+    for key_field in tpl.spec.key_fields:
+        value = doc.value(key_field)
+        if value:
+            doc.key = str(value)
+            break
+    doc.state = DocState.EXTRACTED
+    if options.crops_dir or options.page_dir or options.overlays_dir:
+        from ocr.outputs import write_outputs
+
+        write_outputs(plan, options)
+    return doc
+
+
+def _preprinted(plan: Plan, values: dict[str, FieldValue]) -> None:
+    """Pre-printed fields from the registry, once the applicant number is known."""
+    assert plan.tpl is not None
+    fields = preprinted.registry_fields(plan.tpl.spec)
+    if not fields:
+        return
+    keys = [f for f in fields if f.id in plan.tpl.spec.key_fields]
+    key_field = keys[0] if keys else None
+    read = values.get(key_field.id) if key_field else None
+    qr_key = plan.household_key
+    key, key_conf, key_flags = None, 0.0, []
+    if qr_key is not None:
+        key, key_conf = qr_key, 1.0
+        if read is not None and read.value not in (None, qr_key):
+            # the printed number does not say what the QR code says
+            key_conf, key_flags = 0.5, ["qr_mismatch"]
+    elif (
+        read is not None
+        and isinstance(read.value, str)
+        and preprinted.luhn_ok(read.value)
+        and preprinted.household(read.value) is not None
+    ):
+        key = read.value
+        # Luhn catches every single-digit error and most transpositions
+        key_conf = 1.0 - (1.0 - read.confidence) * 0.1
+    hh = preprinted.household(key)
+    if hh is None:
+        # neither QR nor comb gives a household: keep what OCR read, for review
+        for f in fields:
+            fv = values.get(f.id)
+            if fv is not None and fv.status == "ok":
+                fv.status = "review"
+        return
+    for f in fields:
+        value = preprinted.registry_value(f, hh)
+        if key_field is not None and f.id == key_field.id:
+            status = status_for(key_conf, blank=False, flagged=bool(key_flags))
+            raw = read.raw if read is not None else key
+            values[f.id] = FieldValue(
+                f.id, key, key_conf, "preprinted", raw=raw, status=status, flags=key_flags
+            )
+            continue
+        values[f.id] = FieldValue(
+            f.id,
+            value,
+            1.0,
+            "preprinted",
+            raw=None if value is None else str(value),
+            status="ok" if value is not None else "missing",
+        )
+
+
+def _failed(path: Path, document_id: str | None, exc: BaseException) -> Document:
+    log.error("extraction of %s failed:\n%s", path, traceback.format_exc())
+    doc = Document(id=document_id or _file_id(path), file=str(path))
+    doc.error = f"{path}: internal error during extraction ({type(exc).__name__}: {exc})"
+    doc.state = DocState.FAILED
+    return doc
+
+
+def extract_batch(
+    paths: Sequence[Path], options: Options, ids: Sequence[str | None] | None = None
+) -> list[Document]:
+    """Extract several files with one recognition call for all their crops."""
+    ids = list(ids) if ids is not None else [None] * len(paths)
+    plans: list[Plan | Document] = []
+    for path, doc_id in zip(paths, ids, strict=True):
+        try:
+            plans.append(plan_document(Path(path), options, doc_id))
+        except ConfigError:
+            raise
+        except Exception as exc:  # one bad document never stops the batch
+            plans.append(_failed(Path(path), doc_id, exc))
+    live = [p for p in plans if isinstance(p, Plan)]
+    results = recognize_plans(live, options.engine)
+    by_plan = {id(p): r for p, r in zip(live, results, strict=True)}
+    out: list[Document] = []
+    for path, doc_id, item in zip(paths, ids, plans, strict=True):
+        if isinstance(item, Document):
+            out.append(item)
+            continue
+        try:
+            out.append(finish_document(item, by_plan[id(item)], options))
+        except ConfigError:
+            raise
+        except Exception as exc:
+            out.append(_failed(Path(path), doc_id, exc))
+    return out
+
+
+def extract_file(
+    path: Path | str,
+    *,
+    document_id: str | None = None,
+    engine: str = DEFAULT_ENGINE,
+    crops_dir: str | Path | None = None,
+    keep_page_image: str | Path | None = None,
+    overlays_dir: str | Path | None = None,
+) -> Document:
+    """Read one scan file into a :class:`Document` (never raises for a bad file).
+
+    ``crops_dir`` / ``keep_page_image``: folders to save the field crops and the
+    aligned form page in (off by default, for speed). ``overlays_dir``: write
+    the overlay image there.
+    """
+    options = Options(
+        engine=engine,
+        crops_dir=str(crops_dir) if crops_dir else None,
+        page_dir=str(keep_page_image) if keep_page_image else None,
+        overlays_dir=str(overlays_dir) if overlays_dir else None,
+    )
+    return extract_batch([Path(path)], options, [document_id])[0]
+
+
+# -- worker processes -------------------------------------------------------------
+
+
+def _init_worker(engine: str, threads: int) -> None:
+    os.environ["SHINSEI_ORT_THREADS"] = str(threads)
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    get_engine(engine)  # load the model once per worker
+    for tpl_id in load_forms():
+        template(tpl_id)
+
+
+def _work(args: tuple[list[str], Options]) -> list[dict[str, object]]:
+    paths, options = args
+    return [d.to_dict() for d in extract_batch([Path(p) for p in paths], options)]
+
+
+def extract_files(
+    paths: Iterable[Path | str],
+    *,
+    workers: int = 1,
+    options: Options | None = None,
+    chunk: int = CHUNK,
+) -> Iterator[Document]:
+    """Extract every file, yielding documents in input order.
+
+    ``workers > 1`` runs a process pool; each worker loads the model once and
+    runs ONNX Runtime on one thread, so the workers do not fight over cores.
+    """
+    options = options or Options()
+    files = [str(p) for p in paths]
+    chunks = [files[i : i + chunk] for i in range(0, len(files), chunk)]
+    if workers <= 1:
+        get_engine(options.engine)  # fail early with the install hint
+        for group in chunks:
+            yield from extract_batch([Path(p) for p in group], options)
+        return
+    get_engine(options.engine)  # fail here, with the install hint, not in every worker
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker, initargs=(options.engine, 1)
+    ) as pool:
+        for docs in pool.map(_work, [(group, options) for group in chunks]):
+            for data in docs:
+                yield Document.from_dict(data)
+
+
+__all__ = ["Options", "extract_batch", "extract_file", "extract_files"]
