@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from forms.loader import form_dir, load_form
 from forms.schema import FieldSpec, FormSpec, Kind
@@ -343,13 +343,56 @@ def make_review_batch(
     return out
 
 
+def screenshot(out: Path, *, kyufukin: int, kaigo: int, seed: int) -> Path:
+    """Page 1 of the exported workbook as LibreOffice prints it, written to ``out``."""
+    import tempfile
+
+    from review.exporter import export_review
+    from review.soffice import convert, first_page_png
+
+    with tempfile.TemporaryDirectory(prefix="shinsei-review-") as tmp:
+        root = Path(tmp)
+        os.environ["SHINSEI_DATA_DIR"] = str(root / "data")
+        ledger = Ledger()
+        made = make_review_batch(ledger, kyufukin=kyufukin, kaigo=kaigo, seed=seed)
+        workbook = root / "review.xlsx"
+        export_review(made.batch_id, workbook, ledger=ledger)
+        pdf = convert(workbook, "pdf", root / "pdf", root / "profile")
+        png = first_page_png(pdf, root / "page1.png", dpi=150)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with Image.open(png) as page:
+            # Keep what is printed, not the blank rest of the page.
+            box = ImageOps.invert(page.convert("L")).getbbox()
+            if box is not None:
+                pad = 24
+                page = page.crop(
+                    (
+                        max(0, box[0] - pad),
+                        max(0, box[1] - pad),
+                        min(page.width, box[2] + pad),
+                        min(page.height, box[3] + pad),
+                    )
+                )
+            page.save(out, optimize=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", default="demo-review")
     parser.add_argument("--kyufukin", type=int, default=8)
     parser.add_argument("--kaigo", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20200601)
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        help="build the batch in a scratch data dir, export it, render the first sheet "
+        "with LibreOffice and write page 1 as this PNG (docs/review-sheet.png)",
+    )
     args = parser.parse_args(argv)
+    if args.screenshot:
+        screenshot(args.screenshot, kyufukin=args.kyufukin, kaigo=args.kaigo, seed=args.seed)
+        return
     ledger = Ledger()
     made = make_review_batch(
         ledger, batch_id=args.batch, kyufukin=args.kyufukin, kaigo=args.kaigo, seed=args.seed

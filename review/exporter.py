@@ -344,8 +344,9 @@ class _SheetWriter:
         last = get_column_letter(len(self.columns))
         ws.auto_filter.ref = f"A{L.HEADER_ROW}:{last}{L.HEADER_ROW + max(1, len(self.docs))}"
         ws.print_title_rows = f"{L.HEADER_ROW}:{L.HEADER_ROW}"
+        # A3 landscape (the size offices print wide lists on).
         ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.paperSize = ws.PAPERSIZE_A3
         # Printed at 50 % so a page shows a readable block of rows and columns;
         # No. and the key repeat on every page.
         ws.page_setup.scale = 50
