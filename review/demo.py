@@ -360,7 +360,8 @@ def screenshot(out: Path, *, kyufukin: int, kaigo: int, seed: int) -> Path:
         pdf = convert(workbook, "pdf", root / "pdf", root / "profile")
         png = first_page_png(pdf, root / "page1.png", dpi=150)
         out.parent.mkdir(parents=True, exist_ok=True)
-        with Image.open(png) as page:
+        with Image.open(png) as printed:
+            page: Image.Image = printed.copy()
             # Keep what is printed, not the blank rest of the page.
             box = ImageOps.invert(page.convert("L")).getbbox()
             if box is not None:
