@@ -21,6 +21,7 @@ from ocr.cli import extract_command
 from returns.cli import app as letters_app
 from review.cli import review_app
 from robots.cli import key_command
+from samples.cli import samples_app
 from shinsei.errors import ShinseiError
 from shinsei.privacy import install_log_masking
 
@@ -37,6 +38,7 @@ app.add_typer(forms_app, name="forms")
 app.add_typer(letters_app, name="letters")
 app.add_typer(review_app, name="review")
 app.add_typer(legacy_app, name="legacy")
+app.add_typer(samples_app, name="samples")
 app.command("key")(key_command)
 app.command("extract")(extract_command)
 
