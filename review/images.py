@@ -41,9 +41,11 @@ def thumbnail(path: Path, *, max_width: int = MAX_WIDTH, max_height: int = MAX_H
     scale = min(max_width / img.width, max_height / img.height, 1.0)
     if scale < 1.0:
         size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-        img = img.resize(size, Image.Resampling.LANCZOS)
+        # reducing_gap: a fast box reduction first, then bilinear; sharp enough at this size.
+        img = img.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     # 16 grey levels are plenty for ink on paper and shrink the PNG about threefold.
     img = img.quantize(colors=16, dither=Image.Dither.NONE)
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
+    # optimize=True would halve the speed for a few per cent of size.
+    img.save(buf, format="PNG")
     return Thumbnail(png=buf.getvalue(), width=img.width, height=img.height)

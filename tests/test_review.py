@@ -421,3 +421,22 @@ def test_values_not_in_the_lists_are_refused(ex: Exported) -> None:
         put(wb, KF_SHEET, kf, "@f:bank_type", "郵便局")
 
     _refusal(ex, edit(ex, change), "返戻理由の一覧にありません", "（金融機関の種別）")
+
+
+def test_cli_export_and_import(ex: Exported, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from shinsei.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "cli.xlsx"
+    result = runner.invoke(app, ["review", "export", "--batch", BATCH, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "6 documents" in result.output and out.is_file()
+    wb = openpyxl.load_workbook(out)
+    put(wb, KF_SHEET, ex.kyufukin[0], L.COL_CONFIRM, L.CONFIRMED)
+    wb.save(out)
+    result = runner.invoke(app, ["review", "import", str(out), "--reviewer", "佐藤"])
+    assert result.exit_code == 0, result.output
+    assert "ready 1" in result.output
+    assert ex.ledger().load(ex.kyufukin[0]).state is DocState.READY
