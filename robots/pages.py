@@ -1,0 +1,698 @@
+"""Page objects: one class per screen of the legacy system (an extension point).
+
+The keying robot speaks only in business verbs (``login``,
+``find_applicant``, ``enter_application``, ``confirm``, ``register``,
+``read_receipt_no``, ``read_application``); every locator lives here, made
+once in a page object's ``__init__``, by role or label first.
+
+**Adding a screen** (a new form, or the real system's screen replacing the
+stand-in's): subclass :class:`Screen`, set ``HEADING`` to the screen's title
+(its ``<h1>``), make the locators in ``__init__`` and write methods named
+after what a clerk does on it. A method that leaves the screen returns the
+page object of the screen it lands on, after :meth:`Screen.arrive` checked
+that it is that screen -- which is also where a busy page, the maintenance
+page, the login page of an expired session, an error page or a dropped
+connection is recognised and raised as a :mod:`robots.errors` fault. To key
+a new form, add its entry type and builder to :mod:`robots.entries`, its
+screens here, and its flow to :mod:`robots.keyers`.
+
+Screens of the stand-in and their classes::
+
+    LG0010 ログイン                 LoginPage
+    MN0010 業務メニュー             MenuPage
+    KF0010 / KN0010 申請検索        KyufukinSearchPage / KaigoSearchPage
+    KF0020 / KN0020 検索結果一覧    KyufukinResultsPage / KaigoResultsPage
+    KF0030 / KN0030 詳細            KyufukinDetailPage / KaigoDetailPage
+    KF0040 / KN0040 申請受付入力    KyufukinEntryPage / KaigoEntryPage
+    KF0050 / KN0050 入力内容確認    KyufukinConfirmPage / KaigoConfirmPage
+    KF0060 / KN0060 登録完了        KyufukinReceiptPage / KaigoReceiptPage
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import urljoin
+
+from playwright.async_api import Dialog, Locator, Page
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from robots.entries import KaigoEntry, KyufukinEntry
+from robots.errors import (
+    AlreadyRegisteredError,
+    ApplicantNotFoundError,
+    LegacyBusyError,
+    LegacyLoginError,
+    LegacyMaintenanceError,
+    LegacyRefusedError,
+    LegacyUnreachableError,
+    SessionExpiredError,
+    UnexpectedScreenError,
+)
+from robots.wareki import WarekiDate
+
+S = TypeVar("S", bound="Screen")
+
+BUSY = "只今大変混み合っております"
+MAINTENANCE = "システムメンテナンス中"
+LOGIN = "ログイン"
+ERROR = "エラー"
+
+# Read a two-column table (<th>label</th><td>value</td>) in one round trip.
+_ROWS_JS = """rows => rows.map(r => [
+    (r.querySelector('th') || {innerText: ''}).innerText.trim(),
+    (r.querySelector('td') || {innerText: ''}).innerText.trim()])"""
+
+
+async def navigate(page: Page, action: Callable[[], Awaitable[Any]]) -> None:
+    """Run ``action`` (a click that submits a form) and wait for the page it leads to.
+
+    A connection the system dropped, refused or let time out is raised as
+    :class:`LegacyUnreachableError`. A form submission is never repeated
+    here: whether it took effect is for the robot to find out.
+    """
+    try:
+        async with page.expect_navigation(wait_until="domcontentloaded"):
+            await action()
+    except PlaywrightTimeoutError as exc:
+        raise LegacyUnreachableError(f"timeout: {exc.message.splitlines()[0]}") from exc
+    except PlaywrightError as exc:
+        raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
+
+
+#: A page fetched by URL (GET: no side effect) is fetched again in place when the
+#: system was busy or dropped the connection, this many times, this many seconds apart.
+GET_ATTEMPTS = 3
+GET_BACKOFF = 0.5
+
+
+async def open_screen(page: Page, url: str, screen: type[S]) -> S:
+    """Fetch ``url`` (a GET) and check it shows ``screen``; busy pages and drops are retried."""
+    for attempt in range(1, GET_ATTEMPTS + 1):
+        try:
+            try:
+                await page.goto(url, wait_until="domcontentloaded")
+            except PlaywrightTimeoutError as exc:
+                raise LegacyUnreachableError(f"timeout: {exc.message.splitlines()[0]}") from exc
+            except PlaywrightError as exc:
+                raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
+            return await screen(page).arrive()
+        except (LegacyBusyError, LegacyUnreachableError):
+            if attempt == GET_ATTEMPTS:
+                raise
+            await asyncio.sleep(GET_BACKOFF * attempt)
+    raise AssertionError("unreachable")
+
+
+async def follow(link: Locator, screen: type[S]) -> S:
+    """Follow a link (its ``href``, as :func:`open_screen`) to ``screen``."""
+    href = await link.get_attribute("href", timeout=5_000)
+    if not href:
+        raise UnexpectedScreenError("リンクがありません")
+    return await open_screen(link.page, urljoin(link.page.url, href), screen)
+
+
+def evidence_masks(page: Page) -> list[Locator]:
+    """What to black out in a failure screenshot: account numbers and 個人番号."""
+    return [
+        page.get_by_label("口座番号", exact=True),
+        page.get_by_label("個人番号", exact=True),
+        page.locator("td.sensitive"),
+    ]
+
+
+class Screen:
+    """A screen of the legacy system, recognised by its title (``HEADING``)."""
+
+    HEADING: ClassVar[str] = ""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", level=1)
+        self.alert = page.get_by_role("alert")
+
+    async def arrive(self: S) -> S:
+        """Check that the browser shows this screen; raise the fault it shows instead."""
+        title = await screen_title(self.page)
+        if title != self.HEADING:
+            await raise_for_screen(self.page, title, expected=self.HEADING)
+        return self
+
+
+async def screen_title(page: Page) -> str:
+    """The title of the screen shown (``<title>`` is ``<system> - <screen>``), or raise if none."""
+    if page.url.startswith("chrome-error://"):
+        raise LegacyUnreachableError("接続が切断されました（応答なし）")
+    try:
+        title = await page.title()
+    except PlaywrightError as exc:
+        raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
+    if " - " not in title:
+        raise UnexpectedScreenError(f"画面タイトルがありません: {title!r}")
+    return title.split(" - ", 1)[1].strip()
+
+
+async def raise_for_screen(page: Page, title: str, *, expected: str) -> None:
+    """Raise the fault a screen other than ``expected`` stands for."""
+    if title == BUSY:
+        raise LegacyBusyError(BUSY)
+    if title == MAINTENANCE:
+        raise LegacyMaintenanceError(MAINTENANCE)
+    if title == LOGIN:
+        raise SessionExpiredError("ログイン画面に戻されました")
+    if title == ERROR:
+        message = (await page.get_by_role("alert").first.inner_text()).strip()
+        if "既に登録されています" in message or "既に受付済み" in message:
+            raise AlreadyRegisteredError(message)
+        raise UnexpectedScreenError(f"エラー画面: {message}")
+    raise UnexpectedScreenError(f"「{expected}」のはずが「{title}」が表示されました")
+
+
+async def read_table(table: Locator) -> dict[str, str]:
+    """A label → value table as a dict."""
+    pairs = await table.get_by_role("row").evaluate_all(_ROWS_JS)
+    return {label: value for label, value in pairs if label}
+
+
+# -- login and menu ------------------------------------------------------------------
+
+
+class LoginPage(Screen):
+    """LG0010 ログイン."""
+
+    HEADING = LOGIN
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.user_id = page.get_by_label("利用者ID")
+        self.password = page.get_by_label("パスワード")
+        self.submit = page.get_by_role("button", name="ログイン")
+
+    @classmethod
+    async def open(cls, page: Page, base_url: str) -> LoginPage:
+        return await open_screen(page, f"{base_url}/login", cls)
+
+    async def login(self, user: str, password: str) -> MenuPage:
+        """Log in; wrong credentials stop the run (:class:`LegacyLoginError`)."""
+        await self.user_id.fill(user)
+        await self.password.fill(password)
+        await navigate(self.page, self.submit.click)
+        title = await screen_title(self.page)
+        if title == LOGIN:
+            message = (await self.alert.first.inner_text(timeout=5_000)).strip()
+            if "正しくありません" in message:
+                raise LegacyLoginError(f"基幹システムがログインを拒否しました: {message}")
+            raise UnexpectedScreenError(f"ログインできません: {message}")
+        return await MenuPage(self.page).arrive()
+
+
+class MenuPage(Screen):
+    """MN0010 業務メニュー."""
+
+    HEADING = "業務メニュー"
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.kyufukin = page.get_by_role("link", name="特別定額給付金 申請受付")
+        self.kaigo = page.get_by_role("link", name="介護保険 要介護認定申請 受付")
+        self.logout_button = page.get_by_role("button", name="ログアウト")
+
+    @classmethod
+    async def open(cls, page: Page, base_url: str) -> MenuPage:
+        return await open_screen(page, f"{base_url}/menu", cls)
+
+    async def open_kyufukin(self) -> KyufukinSearchPage:
+        return await follow(self.kyufukin, KyufukinSearchPage)
+
+    async def open_kaigo(self) -> KaigoSearchPage:
+        return await follow(self.kaigo, KaigoSearchPage)
+
+    async def logout(self) -> LoginPage:
+        await navigate(self.page, self.logout_button.click)
+        return await LoginPage(self.page).arrive()
+
+
+# -- shared pieces of the two forms' screens -------------------------------------------
+
+
+class _EntryScreen(Screen):
+    """An entry screen: fields in rows labelled by their ``<th>``, errors in red beside them."""
+
+    #: entry attribute → row label on the screen
+    LABELS: ClassVar[dict[str, str]] = {}
+    CONFIRM_HEADING: ClassVar[str] = ""
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.confirm_button = page.get_by_role("button", name="確認")
+        self.error_rows = page.get_by_role("row").filter(has=page.get_by_role("alert"))
+
+    async def _fill(self, label: str, value: str | None) -> None:
+        if value:
+            await self.page.get_by_label(label, exact=True).fill(value)
+
+    async def _select(self, label: str, option: str | None) -> None:
+        if option:
+            await self.page.get_by_label(label, exact=True).select_option(label=option)
+
+    async def _radio(self, option: str | None) -> None:
+        if option:
+            await self.page.get_by_role("radio", name=option, exact=True).check()
+
+    async def _checkbox(self, name: str) -> None:
+        await self.page.get_by_role("checkbox", name=name, exact=True).check()
+
+    async def _date(self, label: str, value: WarekiDate | None) -> None:
+        if value is None:
+            return
+        await self.page.get_by_label(f"{label} 元号", exact=True).select_option(label=value.era)
+        await self.page.get_by_label(f"{label} 年", exact=True).fill(str(value.year))
+        await self.page.get_by_label(f"{label} 月", exact=True).fill(str(value.month))
+        await self.page.get_by_label(f"{label} 日", exact=True).fill(str(value.day))
+
+    async def _submit(self) -> None:
+        """Press 確認; raise :class:`LegacyRefusedError` when it comes back with red messages."""
+        await navigate(self.page, self.confirm_button.click)
+        title = await screen_title(self.page)
+        if title == self.HEADING:
+            rows = await self.error_rows.evaluate_all(
+                """rows => rows.map(r => [r.querySelector('th').innerText.trim(),
+                    r.querySelector('[role=alert]').innerText.trim()])"""
+            )
+            by_label = {label: attr for attr, label in self.LABELS.items()}
+            refused = {by_label.get(label, label): message for label, message in rows}
+            raise LegacyRefusedError(refused or {"?": "入力内容に誤りがあります"})
+        if title != self.CONFIRM_HEADING:
+            await raise_for_screen(self.page, title, expected=self.CONFIRM_HEADING)
+
+
+class _RegistrationView(Screen):
+    """A screen that prints a registration (申請内容 table): 確認 and 詳細."""
+
+    LABELS: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.application = page.get_by_role("table", name="申請内容")
+
+    async def _shown(self) -> dict[str, str | None]:
+        table = await read_table(self.application)
+        return {attr: table.get(label) or None for attr, label in self.LABELS.items()}
+
+
+class _ConfirmScreen(_RegistrationView):
+    RECEIPT: ClassVar[type[_ReceiptScreen]]
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.register_button = page.get_by_role("button", name="登録")
+
+    async def _register(self) -> Any:
+        """Press 登録 and accept the 「よろしいですか？」 dialog."""
+
+        async def accept(dialog: Dialog) -> None:
+            await dialog.accept()
+
+        self.page.once("dialog", accept)
+        await navigate(self.page, self.register_button.click)
+        try:
+            return await self.RECEIPT(self.page).arrive()
+        except (LegacyBusyError, LegacyUnreachableError):
+            # Redirected to the 登録完了 page (a GET): the registration is done,
+            # only its page failed, and fetching it again is safe. Anything
+            # else is for the robot to sort out by searching.
+            if "/receipt/" not in self.page.url:
+                raise
+            return await open_screen(self.page, self.page.url, self.RECEIPT)
+
+
+class _ReceiptScreen(Screen):
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.result = page.get_by_role("table", name="登録結果")
+        self.record_link = page.get_by_role("link", name="登録内容を表示")
+
+    async def read_receipt_no(self) -> str:
+        """The receipt number (受付番号) the system issued."""
+        receipt = (await read_table(self.result)).get("受付番号", "")
+        if not receipt:
+            raise UnexpectedScreenError("受付番号が表示されていません")
+        return receipt
+
+
+class _DetailScreen(_RegistrationView):
+    """A record's detail: its identity table, its receipt number, its registration."""
+
+    IDENTITY: ClassVar[str] = ""
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.identity = page.get_by_role("table", name=self.IDENTITY)
+
+    async def read_receipt_no(self) -> str | None:
+        """The receipt number when the applicant is registered, else ``None``."""
+        return (await read_table(self.identity)).get("受付番号") or None
+
+
+# -- 特別定額給付金 ----------------------------------------------------------------------
+
+KYUFUKIN_LABELS = {
+    "application_date": "申請日",
+    "phone": "電話番号",
+    "payment": "受取方法",
+    "bank_code": "金融機関コード",
+    "branch_code": "店舗コード",
+    "account_type": "預金種目",
+    "account_number": "口座番号",
+    "account_holder": "口座名義（ｶﾅ）",
+    "id_documents": "本人確認書類",
+    "id_document_other": "その他の書類名",
+}
+
+
+class KyufukinSearchPage(Screen):
+    """KF0010 特別定額給付金 申請検索."""
+
+    HEADING = "特別定額給付金 申請検索"
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.applicant_no = page.get_by_label("申請者番号")
+        self.search = page.get_by_role("button", name="検索")
+
+    @classmethod
+    async def open(cls, page: Page, base_url: str) -> KyufukinSearchPage:
+        return await open_screen(page, f"{base_url}/kf/search", cls)
+
+    async def find_applicant(self, applicant_no: str) -> KyufukinResultsPage:
+        await self.applicant_no.fill(applicant_no)
+        await navigate(self.page, self.search.click)
+        return await KyufukinResultsPage(self.page).arrive()
+
+
+class _ResultsScreen(Screen):
+    DETAIL: ClassVar[type[_DetailScreen]]
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.results = page.get_by_role("table", name="検索結果")
+        self.detail_links = self.results.get_by_role("link", name="詳細")
+
+    async def _open_only_detail(self, what: str) -> Any:
+        count = await self.detail_links.count()
+        if count == 0:
+            raise ApplicantNotFoundError(f"基幹システムに{what}が見つかりません")
+        if count > 1:
+            raise UnexpectedScreenError(f"{what}の検索結果が{count}件あります")
+        return await follow(self.detail_links, self.DETAIL)
+
+
+class KyufukinResultsPage(_ResultsScreen):
+    """KF0020 特別定額給付金 検索結果一覧."""
+
+    HEADING = "特別定額給付金 検索結果一覧"
+
+    async def open_detail(self) -> KyufukinDetailPage:
+        page: KyufukinDetailPage = await self._open_only_detail("申請者番号の世帯")
+        return page
+
+
+class KyufukinDetailPage(_DetailScreen):
+    """KF0030 特別定額給付金 世帯詳細."""
+
+    HEADING = "特別定額給付金 世帯詳細"
+    IDENTITY = "世帯情報"
+    LABELS = KYUFUKIN_LABELS
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.members = page.get_by_role("table", name="給付対象者")
+        self.entry_link = page.get_by_role("link", name="申請受付入力")
+
+    async def start_entry(self) -> KyufukinEntryPage:
+        return await follow(self.entry_link, KyufukinEntryPage)
+
+    async def read_application(self) -> KyufukinEntry:
+        """The registration as the system holds it."""
+        applicant_no = (await read_table(self.identity)).get("申請者番号", "")
+        return await _read_kyufukin(self, self.members, applicant_no)
+
+
+async def _read_kyufukin(
+    view: _RegistrationView, members: Locator, applicant_no: str
+) -> KyufukinEntry:
+    shown = await view._shown()
+    member_rows = await members.get_by_role("row").evaluate_all(
+        "rows => rows.slice(1).map(r => Array.from(r.cells).map(c => c.innerText.trim()))"
+    )
+    ids = shown["id_documents"]
+    return KyufukinEntry(
+        applicant_no=applicant_no,
+        application_date=WarekiDate.parse(shown["application_date"] or ""),
+        phone=shown["phone"],
+        payment=shown["payment"],
+        bank_code=shown["bank_code"],
+        branch_code=shown["branch_code"],
+        account_type=shown["account_type"],
+        account_number=shown["account_number"],
+        account_holder=shown["account_holder"],
+        refusing_members=tuple(int(r[0]) for r in member_rows if len(r) > 4 and r[4] == "○"),
+        id_documents=() if ids in (None, "なし") else tuple(ids.split("、")),
+        id_document_other=shown["id_document_other"],
+    )
+
+
+class KyufukinEntryPage(_EntryScreen):
+    """KF0040 特別定額給付金 申請受付入力."""
+
+    HEADING = "特別定額給付金 申請受付入力"
+    CONFIRM_HEADING = "特別定額給付金 入力内容確認"
+    LABELS = KYUFUKIN_LABELS
+
+    async def enter_application(self, entry: KyufukinEntry) -> None:
+        """Type the application in (the account holder already in half-width kana)."""
+        await self._date("申請日", entry.application_date)
+        await self._fill("電話番号", entry.phone)
+        await self._radio(entry.payment)
+        await self._fill("金融機関コード", entry.bank_code)
+        await self._fill("店舗コード", entry.branch_code)
+        await self._select("預金種目", entry.account_type)
+        await self._fill("口座番号", entry.account_number)
+        await self._fill("口座名義（ｶﾅ）", entry.account_holder)
+        for row in entry.refusing_members:
+            await self.page.get_by_label(f"給付対象者{row} 受給辞退", exact=True).check()
+        for label in entry.id_documents:
+            await self._checkbox(label)
+        await self._fill("その他の書類名", entry.id_document_other)
+
+    async def confirm(self) -> KyufukinConfirmPage:
+        await self._submit()
+        return KyufukinConfirmPage(self.page)
+
+
+class KyufukinConfirmPage(_ConfirmScreen):
+    """KF0050 特別定額給付金 入力内容確認."""
+
+    HEADING = "特別定額給付金 入力内容確認"
+    LABELS = KYUFUKIN_LABELS
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.members = page.get_by_role("table", name="給付対象者")
+
+    async def read_application(self, applicant_no: str) -> KyufukinEntry:
+        """What the system is about to register."""
+        return await _read_kyufukin(self, self.members, applicant_no)
+
+    async def register(self) -> KyufukinReceiptPage:
+        page: KyufukinReceiptPage = await self._register()
+        return page
+
+
+class KyufukinReceiptPage(_ReceiptScreen):
+    """KF0060 特別定額給付金 登録完了."""
+
+    HEADING = "特別定額給付金 登録完了"
+
+    async def open_record(self) -> KyufukinDetailPage:
+        return await follow(self.record_link, KyufukinDetailPage)
+
+
+KyufukinConfirmPage.RECEIPT = KyufukinReceiptPage
+KyufukinResultsPage.DETAIL = KyufukinDetailPage
+
+
+# -- 要介護認定 ------------------------------------------------------------------------------
+
+KAIGO_LABELS = {
+    "application_date": "申請日",
+    "application_type": "申請区分",
+    "applicant_name": "申請者氏名",
+    "applicant_relation": "本人との関係",
+    "applicant_relation_detail": "続柄",
+    "agent_type": "提出代行者",
+    "agent_name": "提出代行者名称",
+    "name": "被保険者氏名",
+    "name_kana": "フリガナ",
+    "birth_date": "生年月日",
+    "sex": "性別",
+    "postal_code": "郵便番号",
+    "address": "住所",
+    "phone": "電話番号",
+    "previous_level": "前回の要介護度",
+    "previous_valid_from": "有効期間（開始）",
+    "previous_valid_to": "有効期間（終了）",
+    "doctor_clinic": "医療機関名",
+    "doctor_name": "医師氏名",
+    "doctor_address": "医療機関所在地",
+    "doctor_phone": "医療機関電話番号",
+    "insurer_name": "医療保険者名",
+    "insurance_symbol_number": "記号番号",
+    "specified_disease": "特定疾病",
+    "consent": "主治医意見書の提供",
+}
+_KAIGO_DATES = ("application_date", "birth_date", "previous_valid_from", "previous_valid_to")
+
+
+class KaigoSearchPage(Screen):
+    """KN0010 要介護認定申請 検索.
+
+    A 第2号 applicant (40–64) has no 被保険者番号 before the first
+    certification, so the system finds the resident by 個人番号 -- the way
+    a municipal 介護保険 system looks a resident up through the 団体内統合宛名
+    番号 -- in a password-type box that never shows the number.
+    """
+
+    HEADING = "要介護認定申請 検索"
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.by_insured = page.get_by_role("radio", name="被保険者番号で検索")
+        self.by_my_number = page.get_by_role("radio", name="個人番号で検索（第2号被保険者）")
+        self.insured_number = page.get_by_label("被保険者番号", exact=True)
+        self.my_number = page.get_by_label("個人番号", exact=True)
+        self.search = page.get_by_role("button", name="検索")
+
+    @classmethod
+    async def open(cls, page: Page, base_url: str) -> KaigoSearchPage:
+        return await open_screen(page, f"{base_url}/kn/search", cls)
+
+    async def find_applicant(self, entry: KaigoEntry) -> KaigoResultsPage:
+        """Search by 被保険者番号, or by 個人番号 when the applicant has none."""
+        if entry.insured_number:
+            await self.by_insured.check()
+            await self.insured_number.fill(entry.insured_number)
+        else:
+            await self.by_my_number.check()
+            await self.my_number.fill(entry.my_number or "")
+        await navigate(self.page, self.search.click)
+        return await KaigoResultsPage(self.page).arrive()
+
+
+class KaigoResultsPage(_ResultsScreen):
+    """KN0020 要介護認定申請 検索結果一覧."""
+
+    HEADING = "要介護認定申請 検索結果一覧"
+
+    async def open_detail(self) -> KaigoDetailPage:
+        page: KaigoDetailPage = await self._open_only_detail("被保険者")
+        return page
+
+
+class KaigoDetailPage(_DetailScreen):
+    """KN0030 要介護認定申請 被保険者詳細."""
+
+    HEADING = "要介護認定申請 被保険者詳細"
+    IDENTITY = "被保険者情報"
+    LABELS = KAIGO_LABELS
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.entry_link = page.get_by_role("link", name="認定申請受付入力")
+
+    async def start_entry(self) -> KaigoEntryPage:
+        return await follow(self.entry_link, KaigoEntryPage)
+
+    async def read_application(self) -> KaigoEntry:
+        return _kaigo_from(await self._shown())
+
+
+def _kaigo_from(shown: dict[str, str | None]) -> KaigoEntry:
+    values: dict[str, Any] = dict(shown)
+    for name in _KAIGO_DATES:
+        values[name] = WarekiDate.parse(shown[name] or "")
+    values["postal_code"] = (shown["postal_code"] or "").replace("-", "") or None
+    values["consent"] = shown["consent"] == "同意する"
+    return KaigoEntry(insured_number=None, my_number=None, **values)
+
+
+class KaigoEntryPage(_EntryScreen):
+    """KN0040 要介護認定申請 申請受付入力."""
+
+    HEADING = "要介護認定申請 申請受付入力"
+    CONFIRM_HEADING = "要介護認定申請 入力内容確認"
+    LABELS = KAIGO_LABELS
+
+    async def enter_application(self, entry: KaigoEntry) -> None:
+        """Type the application in, as written on the form."""
+        await self._date("申請日", entry.application_date)
+        await self._radio(entry.application_type)
+        await self._fill("申請者氏名", entry.applicant_name)
+        await self._radio(entry.applicant_relation)
+        await self._fill("続柄", entry.applicant_relation_detail)
+        await self._select("提出代行者", entry.agent_type)
+        await self._fill("提出代行者名称", entry.agent_name)
+        await self._fill("被保険者氏名", entry.name)
+        await self._fill("フリガナ", entry.name_kana)
+        await self._date("生年月日", entry.birth_date)
+        await self._radio(entry.sex)
+        if entry.postal_code:
+            await self._fill("郵便番号（前3桁）", entry.postal_code[:3])
+            await self._fill("郵便番号（後4桁）", entry.postal_code[3:])
+        await self._fill("住所", entry.address)
+        await self._fill("電話番号", entry.phone)
+        await self._select("前回の要介護度", entry.previous_level)
+        await self._date("有効期間（開始）", entry.previous_valid_from)
+        await self._date("有効期間（終了）", entry.previous_valid_to)
+        await self._fill("医療機関名", entry.doctor_clinic)
+        await self._fill("医師氏名", entry.doctor_name)
+        await self._fill("医療機関所在地", entry.doctor_address)
+        await self._fill("医療機関電話番号", entry.doctor_phone)
+        await self._fill("医療保険者名", entry.insurer_name)
+        await self._fill("記号番号", entry.insurance_symbol_number)
+        await self._select("特定疾病", entry.specified_disease)
+        if entry.consent:
+            await self._checkbox("主治医意見書の提供に同意する")
+
+    async def confirm(self) -> KaigoConfirmPage:
+        await self._submit()
+        return KaigoConfirmPage(self.page)
+
+
+class KaigoConfirmPage(_ConfirmScreen):
+    """KN0050 要介護認定申請 入力内容確認."""
+
+    HEADING = "要介護認定申請 入力内容確認"
+    LABELS = KAIGO_LABELS
+
+    async def read_application(self) -> KaigoEntry:
+        return _kaigo_from(await self._shown())
+
+    async def register(self) -> KaigoReceiptPage:
+        page: KaigoReceiptPage = await self._register()
+        return page
+
+
+class KaigoReceiptPage(_ReceiptScreen):
+    """KN0060 要介護認定申請 登録完了."""
+
+    HEADING = "要介護認定申請 登録完了"
+
+    async def open_record(self) -> KaigoDetailPage:
+        return await follow(self.record_link, KaigoDetailPage)
+
+
+KaigoConfirmPage.RECEIPT = KaigoReceiptPage
+KaigoResultsPage.DETAIL = KaigoDetailPage
