@@ -10,6 +10,7 @@ APT_PACKAGES=(
   fonts-ipaexfont fonts-noto-cjk         # Japanese fonts for letters, overlays, sample forms
   fonts-klee fonts-seto fonts-yozvox-yozfont  # handwriting-like fonts of the sample generator
   chromium                               # the browser the keying robots drive
+  chromium-headless-shell                # its old headless shell: half the CPU per page
   tesseract-ocr tesseract-ocr-jpn        # the comparator OCR engine
   libreoffice-calc                       # opens the review workbook in tests
 )
