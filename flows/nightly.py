@@ -1,0 +1,181 @@
+"""The nightly batch and the flows operators run from the Prefect UI.
+
+Each flow reads like a table of contents: it calls the tasks of
+:mod:`flows.tasks`, each of which calls one stage. The ledger is the source
+of truth, so every flow can be re-run for the same batch: it continues with
+what is left and never does a document twice.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import flow, get_run_logger
+from prefect.task_runners import ProcessPoolTaskRunner, TaskRunner
+
+from flows.tasks import (
+    export_review_task,
+    extract_task,
+    intake_task,
+    key_task,
+    letters_task,
+    pending_extraction,
+    report_task,
+    reset_task,
+    validate_task,
+)
+from shinsei.config import REPO_ROOT
+from store.reprocess import Stage
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+DEMO_INBOX = str(REPO_ROOT / "samples" / "batch-demo")
+
+
+def _today() -> str:
+    return datetime.now(TOKYO).date().isoformat()
+
+
+def _task_runner(workers: int, dask_address: str | None) -> TaskRunner[Any]:
+    """Extraction runs in local worker processes, or on an existing Dask cluster."""
+    if dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=dask_address)
+    return ProcessPoolTaskRunner(max_workers=workers)
+
+
+@flow(name="extract", log_prints=True)
+def extract_stage(batch_id: str, chunk_size: int = 8, engine: str = "onnx") -> dict[str, int]:
+    """Read every document of the batch that waits for extraction, in chunks."""
+    ids = pending_extraction(batch_id)
+    chunks = [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)]
+    futures = [extract_task.submit(chunk, engine) for chunk in chunks]
+    totals: dict[str, int] = {}
+    for future in futures:
+        for outcome, n in future.result().items():
+            totals[outcome] = totals.get(outcome, 0) + n
+    return totals
+
+
+@flow(name="nightly-batch", log_prints=True)
+def nightly_batch(
+    inbox: str = DEMO_INBOX,
+    batch_date: str | None = None,
+    receipt_date: str | None = None,
+    workers: int = 2,
+    chunk_size: int = 8,
+    dask_address: str | None = None,
+    key: bool = True,
+    contexts: int = 2,
+    max_sessions: int = 4,
+    letter_date: str | None = None,
+) -> dict[str, Any]:
+    """Intake → extract → validate → review workbook → keying → return letters → report.
+
+    ``batch_date`` (the batch id, default today in Asia/Tokyo) and
+    ``receipt_date`` (受付日, default the batch date) identify the night's
+    mail. ``dask_address`` runs extraction on an existing Dask scheduler.
+    """
+    log = get_run_logger()
+    batch_id = batch_date or _today()
+    received = receipt_date or batch_id
+    timings: list[tuple[str, float, int]] = []
+
+    def timed(stage: str, documents: int, started: float) -> None:
+        timings.append((stage, round(time.perf_counter() - started, 2), documents))
+
+    started = time.perf_counter()
+    taken = intake_task([inbox], batch_id, received)
+    timed("intake", taken["registered"] + taken["duplicates"] + taken["failed"], started)
+
+    started = time.perf_counter()
+    runner = _task_runner(workers, dask_address)
+    read = extract_stage.with_options(task_runner=runner)(batch_id, chunk_size)
+    timed("extract", sum(n for k, n in read.items() if k != "skipped"), started)
+
+    started = time.perf_counter()
+    decided = validate_task(batch_id)
+    timed("validate", sum(decided.values()), started)
+
+    started = time.perf_counter()
+    workbook = export_review_task(batch_id)
+    timed("review export", decided.get("review", 0), started)
+
+    keyed: dict[str, Any] = {}
+    if key:
+        started = time.perf_counter()
+        keyed = key_task(batch_id, contexts=contexts, max_sessions=max_sessions)
+        timed("keying", keyed.get("registered", 0) + keyed.get("existing", 0), started)
+
+    started = time.perf_counter()
+    letters = letters_task(batch_id, letter_date or date.today().isoformat())
+    timed("letters", letters.get("letters", 0), started)
+
+    report = report_task(batch_id, timings)
+    log.info(
+        "batch %s: %d documents, straight-through %.1f%%",
+        batch_id,
+        report["total"],
+        100 * report["straight_through_rate"],
+    )
+    return {
+        "batch_id": batch_id,
+        "intake": taken,
+        "extract": read,
+        "validate": decided,
+        "review_workbook": workbook,
+        "keying": keyed,
+        "letters": letters,
+        "report": report,
+    }
+
+
+@flow(name="import-review", log_prints=True)
+def import_review(workbook: str, reviewer: str) -> dict[str, Any]:
+    """Take a reviewer's corrected workbook back into the ledger."""
+    from review.importer import import_review as import_workbook
+
+    report = import_workbook(Path(workbook), reviewer=reviewer)
+    return {
+        "export_id": report.export_id,
+        "cells_changed": report.cells_changed,
+        "moved": report.counts(),
+        "already_applied": report.already_applied,
+        "missing_rows": report.missing_rows,
+    }
+
+
+@flow(name="key-records", log_prints=True)
+def key_records(
+    batch_id: str, only_failed: bool = False, contexts: int = 2, max_sessions: int = 4
+) -> dict[str, Any]:
+    """Key the batch's ready documents (``only_failed``: those that failed at keying)."""
+    return key_task(batch_id, only_failed=only_failed, contexts=contexts, max_sessions=max_sessions)
+
+
+@flow(name="produce-letters", log_prints=True)
+def produce_letters(batch_id: str, letter_date: str | None = None) -> dict[str, Any]:
+    """Produce the return letters still missing for the batch's rejected documents."""
+    return letters_task(batch_id, letter_date or date.today().isoformat())
+
+
+@flow(name="reprocess", log_prints=True)
+def reprocess(document_ids: list[str], from_stage: Stage = "extract") -> dict[str, Any]:
+    """Run documents again from ``extract``, ``validate`` or ``key`` (failed keying).
+
+    Documents already keyed or mailed are left alone (the ledger refuses).
+    """
+    moved = reset_task(document_ids, from_stage)
+    out: dict[str, Any] = {"reset": moved}
+    for batch_id, ids in moved.items():
+        if from_stage == "extract":
+            out[f"{batch_id}:extract"] = extract_task(ids, "onnx")
+        if from_stage in ("extract", "validate"):
+            out[f"{batch_id}:validate"] = validate_task(batch_id)
+        if from_stage == "key":
+            out[f"{batch_id}:keying"] = key_task(batch_id, doc_ids=ids, only_failed=True)
+    return out

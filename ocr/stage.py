@@ -1,0 +1,62 @@
+"""The extraction stage over the ledger: ``received`` documents → ``extracted`` / ``unknown``.
+
+Flows call :func:`extract_documents` with a chunk of document ids; it asks
+the ledger which of them still wait for extraction, so a re-run (after a
+crash, or a retry of the task) never reads a document twice. Each document's
+result is stored in its own transaction: a crash loses at most the chunk in
+flight, and those documents are still ``received``.
+
+The field crops and the aligned form page are kept under the data directory
+(``crops/``, ``pages/``) for the review workbook.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from ocr.engine import DEFAULT_ENGINE
+from ocr.pipeline import Options, extract_batch
+from shinsei.model import DocState
+from store.ledger import Ledger
+
+log = logging.getLogger(__name__)
+
+
+def pending(ledger: Ledger, batch_id: str) -> list[str]:
+    """Ids of the batch's documents that wait for extraction."""
+    return ledger.document_ids(batch_id=batch_id, states=[DocState.RECEIVED])
+
+
+def extract_documents(
+    doc_ids: Sequence[str], *, engine: str = DEFAULT_ENGINE, ledger: Ledger | None = None
+) -> dict[str, int]:
+    """Extract the ``received`` documents among ``doc_ids`` and store what was read.
+
+    Returns counts by outcome (``extracted``, ``unknown``, ``failed``,
+    ``skipped`` for documents no longer waiting). A file that cannot be read
+    fails that document only, with the reason naming the file.
+    """
+    ledger = ledger or Ledger()
+    rows = [r for r in ledger.rows(list(doc_ids)) if r.state is DocState.RECEIVED]
+    counts: Counter[str] = Counter(skipped=len(doc_ids) - len(rows))
+    if not rows:
+        return dict(counts)
+    data = ledger.data_dir
+    options = Options(engine=engine, crops_dir=str(data / "crops"), page_dir=str(data / "pages"))
+    docs = extract_batch([ledger.stored_path(r) for r in rows], options, [r.id for r in rows])
+    for row, doc in zip(rows, docs, strict=True):
+        doc.file, doc.batch = row.file, row.batch_id
+        if doc.state is DocState.FAILED:
+            ledger.fail(doc.id, stage="extract", reason=doc.error or "unreadable", actor="ocr")
+            counts["failed"] += 1
+            continue
+        ledger.save_extraction(doc)
+        if doc.form_page is not None:
+            image = Path("pages") / f"{doc.id[:16]}.jpg"
+            if (data / image).is_file():
+                ledger.save_page_classes(doc.id, {doc.form_page: {"image": str(image)}})
+        counts["unknown" if doc.form_id is None else "extracted"] += 1
+    return dict(counts)
