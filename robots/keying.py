@@ -56,6 +56,7 @@ from robots.errors import (
 from robots.keyers import KEYERS
 from robots.pages import LoginPage, MenuPage, evidence_masks
 from shinsei.config import settings
+from shinsei.errors import ConfigError
 from shinsei.model import DocState, Document, Finding
 from shinsei.privacy import mask, mask_text
 from store import keying as keying_store
@@ -164,7 +165,10 @@ async def _run(
     if not ids:
         return KeyingReport()
     async with async_playwright() as playwright:
-        browser = await launch_browser(playwright, headless=config.headless)
+        try:
+            browser = await launch_browser(playwright, headless=config.headless)
+        except PlaywrightError as exc:
+            raise ConfigError(f"Chromium cannot be started: {exc.message.splitlines()[0]}") from exc
         try:
             return await key_documents(browser, ledger, ids, config, credentials)
         finally:

@@ -164,7 +164,7 @@ async def raise_for_screen(page: Page, title: str, *, expected: str) -> None:
         raise SessionExpiredError("ログイン画面に戻されました")
     if title == ERROR:
         message = (await page.get_by_role("alert").first.inner_text()).strip()
-        if "既に登録されています" in message or "既に受付済み" in message:
+        if "既に登録されています" in message or "受付済み" in message:
             raise AlreadyRegisteredError(message)
         raise UnexpectedScreenError(f"エラー画面: {message}")
     raise UnexpectedScreenError(f"「{expected}」のはずが「{title}」が表示されました")
