@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from flows.cli import demo_command, serve_command
 from forms.cli import app as forms_app
 from legacy.cli import app as legacy_app
 from ocr.cli import extract_command
@@ -41,6 +42,8 @@ app.add_typer(legacy_app, name="legacy")
 app.add_typer(samples_app, name="samples")
 app.command("key")(key_command)
 app.command("extract")(extract_command)
+app.command("serve")(serve_command)
+app.command("demo")(demo_command)
 
 
 @app.command("intake")

@@ -26,6 +26,7 @@ from datetime import date
 from typing import Any
 
 from forms.schema import FormSpec, RuleSpec
+from ocr.confidence import AUTO_ACCEPT
 from shinsei.model import Decision, Document, FieldStatus, Finding
 from shinsei.residents import ResidentRegistry, registry
 from validators.conditions import is_blank
@@ -35,7 +36,10 @@ from validators.registry import Violation, rule_check, rule_condition
 #: Flags that make an error on the field a question for a person, never a reject by themselves.
 SOFT_FLAGS = frozenset({"corrected", "outside_box"})
 
-DEFAULT_CONFIDENCE_THRESHOLD = 0.90
+#: Below this confidence a field is a question for a person. It is OCR's
+#: auto-accept threshold, chosen on the accuracy benchmark (ocr/confidence.py):
+#: one number, so OCR's field status and the decision never disagree.
+DEFAULT_CONFIDENCE_THRESHOLD = AUTO_ACCEPT
 
 PriorApplications = Callable[[str, str, str], list[str]]
 
