@@ -34,6 +34,10 @@ MARK_MM = 5.0
 A4_WIDTH_MM = 210.0
 MAX_RESIDUAL = 6.0
 """An alignment worse than this (template px, 300 dpi: 0.5 mm) is not trusted."""
+TEMPLATE_SHORT_SIDE = 2480
+"""Short side of the templates in pixels (A4 at 300 dpi)."""
+PATCH = 256
+"""Side (template px) of the patches :func:`refine` compares."""
 
 Corner = Literal["top_left", "top_right", "bottom_left", "bottom_right"]
 CORNERS: tuple[Corner, ...] = ("top_left", "top_right", "bottom_left", "bottom_right")
@@ -97,7 +101,13 @@ class Alignment:
 def find_marks(
     gray: np.ndarray, small: np.ndarray | None = None
 ) -> dict[Corner, tuple[float, float]]:
-    """Centres (page pixels) of the registration squares found near each page corner."""
+    """Centres (page pixels) of the registration squares found near each page corner.
+
+    Candidates are square, solid blobs of about 5 mm on the downscaled page,
+    nearest to the corner first; each is checked at full resolution (a solid
+    square of the right size -- a QR code's finder pattern is a ring around a
+    dot and fails), and the first that passes is the corner's mark.
+    """
     if small is None:
         small = cv2.resize(gray, None, fx=SMALL, fy=SMALL, interpolation=cv2.INTER_AREA)
     sh, sw = small.shape
@@ -105,7 +115,8 @@ def find_marks(
     # Marks are 5 mm; the short side of an A4 page is 210 mm.
     side = MARK_MM * min(sh, sw) / A4_WIDTH_MM
     ink = (small < INK_LEVEL).astype(np.uint8)
-    rx, ry = int(sw * 0.2), int(sh * 0.2)
+    # marks sit 7-12 mm from the edges; a 5° skew moves them up to ~8 % of the page
+    rx, ry = int(sw * 0.14), int(sh * 0.11)
     regions: dict[Corner, tuple[int, int, int, int]] = {
         "top_left": (0, 0, rx, ry),
         "top_right": (sw - rx, 0, rx, ry),
@@ -114,43 +125,59 @@ def find_marks(
     }
     found: dict[Corner, tuple[float, float]] = {}
     for corner, (x0, y0, w, h) in regions.items():
-        n, _, stats, cents = cv2.connectedComponentsWithStats(ink[y0 : y0 + h, x0 : x0 + w], 8)
+        n, _, stats, cents = cv2.connectedComponentsWithStats(
+            ink[y0 : y0 + h, x0 : x0 + w], connectivity=8
+        )
         cx = 0 if "left" in corner else w
         cy = 0 if "top" in corner else h
-        best: tuple[float, int] | None = None
+        candidates: list[tuple[float, int]] = []
         for i in range(1, n):
-            bx, by, bw, bh, area = stats[i]
+            bx, by, bw, bh, area = (int(v) for v in stats[i])
             if not (0.6 * side <= bw <= 1.6 * side and 0.6 * side <= bh <= 1.6 * side):
                 continue
             if area < 0.7 * bw * bh or not 0.7 <= bw / bh <= 1.4:
                 continue
             px, py = x0 + bx, y0 + by
             if px == 0 or py == 0 or px + bw >= sw or py + bh >= sh:
-                continue  # touching the page edge: a scanner shadow, not a mark
-            d = float(np.hypot(cents[i][0] - cx, cents[i][1] - cy))
-            if best is None or d < best[0]:
-                best = (d, i)
-        if best is None:
-            continue
-        i = best[1]
-        bx, by, bw, bh, _ = stats[i]
-        found[corner] = _refine(
-            gray, (x0 + bx) * scale_x, (y0 + by) * scale_y, bw * scale_x, bh * scale_y
-        )
+                continue  # touching the page edge: cut off, or a scanner shadow
+            candidates.append((float(np.hypot(cents[i][0] - cx, cents[i][1] - cy)), i))
+        for _, i in sorted(candidates):
+            bx, by, bw, bh, _ = stats[i]
+            centre = _refine(
+                gray,
+                (x0 + bx) * scale_x,
+                (y0 + by) * scale_y,
+                bw * scale_x,
+                bh * scale_y,
+                side * scale_x,
+            )
+            if centre is not None:
+                found[corner] = centre
+                break
     return found
 
 
-def _refine(gray: np.ndarray, x: float, y: float, w: float, h: float) -> tuple[float, float]:
-    """The centroid of the mark at full resolution, around its low-resolution box."""
+def _refine(
+    gray: np.ndarray, x: float, y: float, w: float, h: float, side: float
+) -> tuple[float, float] | None:
+    """The centroid of a mark at full resolution, ``None`` if it is not a solid square."""
     m = max(w, h) * 0.4
     x0, y0 = max(0, int(x - m)), max(0, int(y - m))
     x1, y1 = min(gray.shape[1], int(x + w + m)), min(gray.shape[0], int(y + h + m))
     win = gray[y0:y1, x0:x1]
     ink = (win < INK_LEVEL).astype(np.uint8)
-    n, labels, stats, cents = cv2.connectedComponentsWithStats(ink, 8)
+    n, labels, stats, cents = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if n <= 1:
-        return (x + w / 2, y + h / 2)
+        return None
     i = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    area = float(stats[i][cv2.CC_STAT_AREA])
+    # a solid square of the expected side (a 5° skew barely changes the area)
+    if not 0.6 * side**2 <= area <= 1.6 * side**2:
+        return None
+    pts = np.column_stack(np.nonzero(labels == i)[::-1]).astype(np.float32)
+    (_, _), (rw, rh), _ = cv2.minAreaRect(pts)
+    if rw * rh <= 0 or area < 0.85 * rw * rh:
+        return None
     return (x0 + float(cents[i][0]), y0 + float(cents[i][1]))
 
 
@@ -177,8 +204,43 @@ def fit_similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return np.array([[a.real, -a.imag, b.real], [a.imag, a.real, b.imag]], np.float64)
 
 
+def _page_scale(
+    found: dict[Corner, tuple[float, float]], page_size: tuple[int, int] | None
+) -> float | None:
+    """Page pixels per template pixel expected from the page size (both are A4)."""
+    if page_size is None:
+        return None
+    return min(page_size) / TEMPLATE_SHORT_SIDE
+
+
+def _consistent(
+    pairs: list[tuple[tuple[float, float], tuple[float, float]]], expected: float | None
+) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """The largest set of mark pairs whose distances agree with the page's scale (±4 %)."""
+    if expected is None:
+        return pairs
+    from itertools import combinations
+
+    for size in range(len(pairs), 1, -1):
+        for subset in combinations(pairs, size):
+            ok = True
+            for (s1, d1), (s2, d2) in combinations(subset, 2):
+                ratio = np.hypot(d1[0] - d2[0], d1[1] - d2[1]) / max(
+                    1e-6, np.hypot(s1[0] - s2[0], s1[1] - s2[1])
+                )
+                if abs(ratio / expected - 1) > 0.04:
+                    ok = False
+                    break
+            if ok:
+                return list(subset)
+    return []
+
+
 def mark_hypotheses(
-    found: dict[Corner, tuple[float, float]], marks: RegistrationMarks, landscape: bool
+    found: dict[Corner, tuple[float, float]],
+    marks: RegistrationMarks,
+    landscape: bool,
+    page_size: tuple[int, int] | None = None,
 ) -> list[Alignment]:
     """One alignment per orientation the page can be in.
 
@@ -188,16 +250,21 @@ def mark_hypotheses(
     """
     if len(found) < 2:
         return []
+    expected = _page_scale(found, page_size)
     # Box centres are in edge coordinates; pixel centres (what OpenCV maps) sit half a pixel in.
     centres = {c: (x - 0.5, y - 0.5) for c, (x, y) in zip(CORNERS, marks.centers(), strict=True)}
     out: list[Alignment] = []
     for turn in (90, 270) if landscape else (0, 180):
-        src, dst = [], []
-        for corner in CORNERS:
-            page_corner = _TURNS[turn][corner]
-            if page_corner in found:
-                src.append(centres[corner])
-                dst.append(found[page_corner])
+        pairs = [
+            (centres[corner], found[_TURNS[turn][corner]])
+            for corner in CORNERS
+            if _TURNS[turn][corner] in found
+        ]
+        pairs = _consistent(pairs, expected)
+        if len(pairs) < 2:
+            continue
+        src = [s for s, _ in pairs]
+        dst = [d for _, d in pairs]
         if len(src) == 2:
             matrix, residual = fit_similarity(np.asarray(src), np.asarray(dst)), 0.0
         else:
@@ -210,7 +277,7 @@ def align_features(
     gray_small: np.ndarray, template_small: np.ndarray, scale: float = SMALL
 ) -> Alignment | None:
     """Fallback registration by ORB features on the downscaled page and template."""
-    orb = cv2.ORB_create(3000)
+    orb = cv2.ORB_create(3000)  # type: ignore[attr-defined]
     kp1, des1 = orb.detectAndCompute(template_small, None)
     kp2, des2 = orb.detectAndCompute(gray_small, None)
     if des1 is None or des2 is None or len(kp1) < 30 or len(kp2) < 30:
@@ -219,8 +286,8 @@ def align_features(
     matches = sorted(matcher.match(des1, des2), key=lambda m: m.distance)[:800]
     if len(matches) < 30:
         return None
-    src = np.float32([kp1[m.queryIdx].pt for m in matches]) / scale
-    dst = np.float32([kp2[m.trainIdx].pt for m in matches]) / scale
+    src = np.array([kp1[m.queryIdx].pt for m in matches], np.float32) / scale
+    dst = np.array([kp2[m.trainIdx].pt for m in matches], np.float32) / scale
     h, inliers = cv2.findHomography(src, dst, cv2.RANSAC, 3.0 / scale)
     if h is None or inliers is None or int(inliers.sum()) < 30:
         return None
@@ -232,6 +299,58 @@ def align_features(
     angle = np.degrees(np.arctan2(h[1, 0], h[0, 0]))
     rotation = int(round(angle / 90.0)) % 4 * 90
     return Alignment(h, residual, "features", rotation, 0)
+
+
+def structure_patches(template: np.ndarray, count: int = 9) -> list[tuple[int, int]]:
+    """Top-left corners of template patches with the most printed structure, spread out.
+
+    The page is divided into a 3×3 grid and the busiest patch of each cell is
+    taken, so the refinement sees every part of the page.
+    """
+    h, w = template.shape
+    ink = (template < 215).astype(np.float32)
+    out: list[tuple[int, int]] = []
+    step = PATCH // 2
+    for gy in range(3):
+        for gx in range(3):
+            best, best_xy = 0.0, None
+            for y in range(gy * h // 3, (gy + 1) * h // 3 - PATCH, step):
+                for x in range(gx * w // 3, (gx + 1) * w // 3 - PATCH, step):
+                    share = float(ink[y : y + PATCH, x : x + PATCH].mean())
+                    if 0.03 < share < 0.5 and share > best:
+                        best, best_xy = share, (x, y)
+            if best_xy is not None:
+                out.append(best_xy)
+    return out[:count]
+
+
+def refine(
+    gray: np.ndarray, alignment: Alignment, template: np.ndarray, patches: list[tuple[int, int]]
+) -> Alignment | None:
+    """Correct a rough alignment (from features) by phase correlation of printed patches.
+
+    Each patch is cut through the rough map and compared with the template; the
+    shifts found move the patch centres, and an affine map is fitted to the
+    moved centres. Its RMS error is the residual. ``None`` when fewer than
+    three patches agree (a page without printed structure, e.g. a bilevel
+    drop-out scan).
+    """
+    src, dst = [], []
+    win = cv2.createHanningWindow((PATCH, PATCH), cv2.CV_32F)
+    for x, y in patches:
+        page = cut(gray, alignment, [x, y, PATCH, PATCH]).astype(np.float32)
+        tpl = template[y : y + PATCH, x : x + PATCH].astype(np.float32)
+        (dx, dy), response = cv2.phaseCorrelate(tpl, page, win)
+        if response < 0.15 or abs(dx) > PATCH / 4 or abs(dy) > PATCH / 4:
+            continue
+        centre = np.array([x + PATCH / 2, y + PATCH / 2])
+        moved = alignment.to_page((centre + [dx, dy]).reshape(1, 2))[0]
+        src.append(centre)
+        dst.append(moved)
+    if len(src) < 3:
+        return None
+    matrix, residual = fit_affine(np.asarray(src), np.asarray(dst))
+    return Alignment(matrix, residual, alignment.method, alignment.rotation, alignment.marks)
 
 
 def cut(

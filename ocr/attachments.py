@@ -69,8 +69,9 @@ def _has_photo(gray: np.ndarray, box: Box, mm: float) -> bool:
     """
     x, y, w, h = box
     region = gray[y : y + h, x : x + w]
-    dark = (region < 110).astype(np.uint8)
-    dark = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    dark = cv2.morphologyEx(
+        (region < 110).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)
+    )
     n, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     side = 8.0 / mm
     for i in range(1, n):

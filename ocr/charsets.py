@@ -7,7 +7,8 @@ The sets are plain strings of allowed characters (:data:`ocr.engine.Charset`):
 * ``kana`` -- full-width katakana including the small ones (ァ ッ ャ ヵ ...), ``ー``
   and the full-width space;
 * ``text`` -- every character of JIS X 0213 (the characters the ``euc_jis_2004``
-  codec encodes, half-width katakana excepted), plus :data:`EXTRA_TEXT`.
+  codec encodes, half-width katakana excepted), plus :data:`EXTRA_TEXT`,
+  minus :data:`EXCLUDED_TEXT`.
   Simplified Chinese forms such as 纳 or 宫 are not in JIS X 0213, so a
   Chinese-trained model cannot put them into a Japanese name or address.
 
@@ -21,6 +22,7 @@ one deliberate exception (see ocr/README.md).
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from forms.schema import Charset as CharsetName
@@ -33,6 +35,9 @@ KATAKANA = "".join(chr(c) for c in range(0x30A1, 0x30FB))  # ァ … ヺ, small 
 KANA = KATAKANA + "ー\u3000"
 EXTRA_TEXT = "髙"
 """Characters outside JIS X 0213 that Japanese names need (IBM extension kanji)."""
+EXCLUDED_TEXT = "·"
+"""JIS X 0213 characters a Japanese form never holds but a model confuses with one
+that it does: the Latin middle dot (U+00B7) is written ・ (U+30FB) here."""
 
 
 @cache
@@ -57,7 +62,45 @@ def jis_x_0213() -> str:
 
 @cache
 def text_charset() -> str:
-    return "".join(sorted(set(jis_x_0213()) | set(EXTRA_TEXT)))
+    return "".join(sorted((set(jis_x_0213()) | set(EXTRA_TEXT)) - set(EXCLUDED_TEXT)))
+
+
+_DASHES = "-－−‐―—一ｰ"
+_DIGIT_DOT = re.compile(r"(?<=[0-9])\s*[•·∙.．･]\s*(?=[0-9])")
+_KATA_DASH = re.compile(rf"(?<=[ァ-ヺ])[{_DASHES}](?=[ァ-ヺー])")
+_DIGIT_DASH = re.compile(r"(?<=[0-9０-９])[一ー―—](?=[0-9０-９])")
+
+
+def tidy_text(text: str) -> str:
+    """Undo the look-alike slips a line recogniser makes in Japanese text.
+
+    A dash after a katakana is the long vowel mark (ワコ-レ → ワコーレ); the kanji
+    一 or a long vowel mark between two digits is a hyphen (10一14 → 10-14); a
+    dot between two digits is the Japanese middle dot (1234.567 → 1234・567,
+    as insurance card numbers are written).
+    """
+    text = _KATA_DASH.sub("ー", text)
+    text = _DIGIT_DOT.sub("・", text)
+    return _DIGIT_DASH.sub("-", text)
+
+
+def jis_level(ch: str) -> int:
+    """How common a character is in Japanese writing, by its JIS level.
+
+    0 -- not a kanji (kana, digits, symbols, Latin); 1 -- JIS X 0208 level 1 kanji
+    (the common ones: 区, 国, 会); 2 -- level 2 kanji (区's old form 區, rare name
+    kanji such as 翔, 颯); 3 -- only in JIS X 0213 or outside it (增, 德, 髙).
+    """
+    try:
+        code = ch.encode("shift_jis")
+    except UnicodeEncodeError:
+        return 3
+    if len(code) != 2:
+        return 0
+    value = code[0] << 8 | code[1]
+    if value < 0x889F:
+        return 0
+    return 1 if value <= 0x9872 else 2
 
 
 def named(name: CharsetName | str) -> Charset:

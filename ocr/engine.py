@@ -64,11 +64,17 @@ class Recognition(NamedTuple):
     character pull it down: the reviewers' workload is decided on it);
     ``char_confidences`` has one 0..1 value per character of ``text``.
     An empty ``text`` means the engine saw nothing it could read.
+
+    ``spans`` is optional: where each character lies across the crop, as
+    ``(start, end)`` fractions of its width, for engines that know. The reader
+    uses it to put the space between family and given name into the widest
+    gap *between* two characters, never inside one (ハ, 川).
     """
 
     text: str
     confidence: float
     char_confidences: list[float]
+    spans: list[tuple[float, float]] | None = None
 
 
 @runtime_checkable

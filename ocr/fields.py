@@ -17,6 +17,7 @@ Reading a page is two steps so that the recogniser sees every crop of a page
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -27,13 +28,14 @@ from forms.schema import Charset as CharsetName
 from forms.schema import FieldSpec, Kind
 from ocr import omr
 from ocr.align import Alignment
-from ocr.charsets import field_charset
+from ocr.charsets import field_charset, text_charset, tidy_text
 from ocr.confidence import status_for
 from ocr.engine import Charset, Recognition
 from ocr.regions import (
     BOX_INK_MIN_PX,
     Box,
     blacked_out,
+    cell_size,
     clean_cut,
     grow,
     inked_cells,
@@ -43,15 +45,26 @@ from ocr.regions import (
     union,
 )
 from ocr.templates import Template
-from shinsei.model import FieldValue
+from shinsei.model import FieldStatus, FieldValue
 
 ERA_KANJI = {"meiji": "明治", "taisho": "大正", "showa": "昭和", "heisei": "平成", "reiwa": "令和"}
 
-#: Word gaps, in character heights, that are written as a space -- by the
-#: field's normaliser: names and kana have one between family and given
-#: name, an address one before the building.
-WORD_GAP = {"name": 0.55, "kana": 0.55, "address": 0.5}
-SPACE = {"name": "\u3000", "kana": "\u3000", "address": " "}
+#: Where a writer's gap becomes a space, by the field's normaliser, as (widest
+#: gap in line heights, how much wider than the next gap it must be). A name
+#: (and its kana) always has one between family and given name: the widest
+#: gap between two characters. An address has one before the building, other
+#: text rarely (医療法人X会 Y内科): only a clearly wide gap counts. Measured on
+#: generated forms (see ocr/README.md).
+WORD_GAP = {
+    "name": (0.0, 1.0),
+    "kana": (0.0, 1.0),
+    "address": (0.55, 1.4),
+    "text": (0.6, 2.0),
+}
+SPACE = {"name": "\u3000", "kana": "\u3000", "address": " ", "text": " "}
+NO_SPACE_NEXT_TO = set("()（）「」『』、。・,.:：-ー")
+CLEAR_GAP = 1.3
+"""The widest gap must be this much wider than the next for the space to be sure."""
 
 
 @dataclass
@@ -74,6 +87,15 @@ class Part:
     """What joins the segments (a space at a word gap, nothing between comb runs of digits)."""
     cells: int | None = None
     """Inked comb cells: the number of characters expected."""
+    gaps: list[tuple[int, int]] = field(default_factory=list)
+    height: float = 0.0
+    width: int = 0
+    space: str = ""
+    """The space a word gap becomes (empty: gaps are ignored)."""
+    min_gap: float = 0.0
+    min_ratio: float = 1.0
+    sizes: list[list[float]] = field(default_factory=list)
+    """Per segment, the ink size of each comb cell (to tell small kana from large)."""
 
 
 @dataclass
@@ -130,6 +152,7 @@ def _comb_part(
             continue
         plan.segments.append(Segment(spec.id, crop, charset, last - first + 1))
         part.segments.append(len(plan.segments) - 1)
+        part.sizes.append([cell_size(cutout, c) for c in cells[first : last + 1]])
     return part
 
 
@@ -137,17 +160,21 @@ def _box_part(
     name: str, spec: FieldSpec, cutout: Any, plan: PagePlan, charset: Charset, draft: Draft
 ) -> Part:
     normaliser = _normaliser(spec)
-    gap = WORD_GAP.get(normaliser) if not spec.parts else None
-    line = text_line(cutout, word_gap=gap)
-    part = Part(name, joiner=SPACE.get(normaliser, "") if gap else "")
+    part = Part(name)
+    line = text_line(cutout)
     if line is None:
         return part
     draft.ink_px += line.ink_px
     if line.corrected:
         draft.flags.append("corrected")
-    for crop in line.pieces:
-        plan.segments.append(Segment(spec.id, crop, charset))
-        part.segments.append(len(plan.segments) - 1)
+    if line.crop is None:
+        return part
+    if normaliser in WORD_GAP and not spec.parts:
+        part.space = SPACE[normaliser]
+        part.min_gap, part.min_ratio = WORD_GAP[normaliser]
+        part.gaps, part.height, part.width = line.gaps, line.height, line.crop.shape[1]
+    plan.segments.append(Segment(spec.id, line.crop, charset))
+    part.segments.append(len(plan.segments) - 1)
     return part
 
 
@@ -223,7 +250,7 @@ def plan_fields(
             plan.marks[spec.id] = [mark]
             plan.values[spec.id] = _omr_value(spec, [mark])
         elif spec.kind in (Kind.CHOICE, Kind.MULTICHOICE):
-            marks = [omr.read_option(gray, alignment, tpl, o) for o in spec.options or []]
+            marks = omr.read_options(gray, alignment, tpl, spec)
             plan.marks[spec.id] = marks
             plan.values[spec.id] = _omr_value(spec, marks)
         elif spec.kind is Kind.PREPRINTED and not spec.source:
@@ -249,12 +276,91 @@ def plan_fields(
 # -- after recognition ------------------------------------------------------------
 
 
+def with_space(part: Part, r: Recognition) -> tuple[str, float]:
+    """The recognised text with the writer's word gap as a space, and how sure that is.
+
+    The widest gap between strokes is the word gap; the characters whose
+    recognised position lies left of it are the first word.
+    """
+    text = r.text
+    if not part.space or not part.gaps or len(text) < 2 or part.height <= 0:
+        return text, 1.0
+    start, end = part.gaps[0]
+    runner = part.gaps[1][1] - part.gaps[1][0] if len(part.gaps) > 1 else 0
+    if (end - start) < part.min_gap * part.height or (end - start) < part.min_ratio * runner:
+        return text, 1.0
+    centre = (start + end) / 2 / max(1, part.width)
+    if r.spans and len(r.spans) == len(text):
+        k = sum(1 for a, b in r.spans if (a + b) / 2 < centre)
+    else:
+        k = round(len(text) * centre)
+    if k <= 0 or k >= len(text):
+        return text, 0.5 if part.min_gap == 0 else 1.0
+    if part.min_gap > 0 and (NO_SPACE_NEXT_TO & {text[k - 1], text[k]}):
+        return text, 1.0
+    if part.min_gap > 0 and _same_script(text[k - 1], text[k]):
+        # free text never breaks a katakana word or a number with a space; a wide
+        # gap between two digits is more likely a symbol the reading missed (・)
+        return text, 0.6 if text[k - 1].isdigit() else 1.0
+    sure = 1.0
+    if runner and (end - start) < CLEAR_GAP * runner:
+        sure = 0.6
+    return text[:k] + part.space + text[k:], sure
+
+
+def _same_script(a: str, b: str) -> bool:
+    def script(ch: str) -> str:
+        if ch.isdigit():
+            return "digit"
+        if "\u30a1" <= ch <= "\u30fc":
+            return "katakana"
+        return "other"
+
+    return script(a) == script(b) != "other"
+
+
+SMALL_KANA = "ァィゥェォッャュョヮヵヶ"
+LARGE_KANA = "アイウエオツヤユヨワカケ"
+_TO_SMALL = str.maketrans(LARGE_KANA, SMALL_KANA)
+_TO_LARGE = str.maketrans(SMALL_KANA, LARGE_KANA)
+SMALL_RATIO = 0.78
+"""A kana written at less than this share of the field's usual size is a small kana."""
+
+
+def kana_sizes(text: str, sizes: list[float]) -> tuple[str, float]:
+    """Small or large kana (ョ/ヨ, ッ/ツ) decided by how large each was written in its cell.
+
+    Alone in a cell, a small kana looks like its large form to a line
+    recogniser; its size against the field's other characters tells them apart.
+    """
+    if len(text) != len(sizes) or len(text) < 2:
+        return text, 1.0
+    pairs = set(SMALL_KANA + LARGE_KANA)
+    others = [s for ch, s in zip(text, sizes, strict=True) if ch not in pairs and s > 0]
+    if len(others) < 1:
+        return text, 1.0
+    usual = float(np.median(others))
+    out, sure = [], 1.0
+    for ch, size in zip(text, sizes, strict=True):
+        if ch in pairs and usual > 0:
+            ratio = size / usual
+            ch = ch.translate(_TO_SMALL) if ratio < SMALL_RATIO else ch.translate(_TO_LARGE)
+            if abs(ratio - SMALL_RATIO) < 0.08:
+                sure = min(sure, 0.6)
+        out.append(ch)
+    return "".join(out), sure
+
+
 def _part_text(part: Part, results: list[Recognition]) -> tuple[str, float, list[float]]:
     texts, confs, chars = [], [], []
-    for i in part.segments:
+    for n, i in enumerate(part.segments):
         r = results[i]
-        texts.append(r.text)
-        confs.append(r.confidence)
+        text, sure = with_space(part, r)
+        if part.sizes and n < len(part.sizes):
+            text, kana_sure = kana_sizes(text, part.sizes[n])
+            sure = min(sure, kana_sure)
+        texts.append(text)
+        confs.append(min(r.confidence, sure))
         chars.extend(r.char_confidences)
     text = part.joiner.join(t for t in texts if t)
     confidence = min(confs) if confs else 1.0
@@ -295,11 +401,13 @@ def finish_text(
             confs.append(conf)
         chars.extend(cc)
     raw = raw_text(spec, texts, era)
+    if raw is not None and field_charset(spec) == text_charset():
+        raw = tidy_text(raw)
     flags = list(draft.flags)
     if raw is None:
         # nothing written: as sure as the ink says
         conf = 1.0 - min(1.0, draft.ink_px / BOX_INK_MIN_PX) * 0.5
-        status = "review" if "corrected" in flags else "missing"
+        status: FieldStatus = "review" if "corrected" in flags else "missing"
         return FieldValue(spec.id, None, conf, "ocr", raw=None, status=status, flags=flags)
     confidence = min(confs) if confs else 0.0
     if spec.kind is Kind.DATE and spec.era_field:
@@ -310,6 +418,8 @@ def finish_text(
         invalid = False
     except InvalidValue:
         value, invalid = raw, True
+    if not invalid and not plausible(spec, value):
+        confidence = min(confidence, 0.5)
     flagged = invalid or partial
     status = status_for(confidence, blank=False, flagged=flagged)
     return FieldValue(
@@ -322,6 +432,21 @@ def finish_text(
         char_confidences=[round(c, 4) for c in chars],
         flags=flags,
     )
+
+
+_PHONE = re.compile(r"0\d{1,4}-\d{1,4}-\d{3,4}")
+
+
+def plausible(spec: FieldSpec, value: Any) -> bool:
+    """Whether a value has the shape its kind always has (else the reading is doubted).
+
+    A Japanese phone number is three groups of 10 or 11 digits in all; a
+    reading with two groups has almost always lost a hyphen.
+    """
+    if spec.charset is CharsetName.PHONE and isinstance(value, str):
+        digits = sum(ch.isdigit() for ch in value)
+        return bool(_PHONE.fullmatch(value)) and digits in (10, 11)
+    return True
 
 
 def era_of(spec: FieldSpec, values: dict[str, FieldValue]) -> tuple[str | None, float]:

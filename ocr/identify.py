@@ -25,12 +25,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
 
-from ocr.align import Alignment, align_features, cut, find_marks, mark_hypotheses
+from ocr.align import (
+    _TURNS,
+    CORNERS,
+    TEMPLATE_SHORT_SIDE,
+    Alignment,
+    Corner,
+    align_features,
+    cut,
+    find_marks,
+    fit_similarity,
+    mark_hypotheses,
+    refine,
+)
 from ocr.io import Page
 from ocr.preprocess import INK_LEVEL, PRINT_LEVEL, SMALL, downscale, page_quality
 from ocr.templates import LAYOUT_SCALE, Template, small_template
@@ -41,6 +53,13 @@ LAYOUT_MARGIN = 0.15
 """...and by how much it must beat the next form."""
 PREPRINT_INK = 0.01
 """Ink share of a pre-print region that counts as printed."""
+
+
+def _qr_formats() -> Any:
+    import zxingcpp
+
+    return zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+
 
 PageKind = Literal["form", "blank", "unusable", "id_copy", "passbook_copy", "other"]
 
@@ -66,7 +85,7 @@ def decode_qr(region: np.ndarray) -> list[str]:
     """Texts of the QR codes in an image region."""
     import zxingcpp
 
-    results = zxingcpp.read_barcodes(region, formats=zxingcpp.BarcodeFormat.QRCode)
+    results = zxingcpp.read_barcodes(region, formats=_qr_formats())
     return [r.text for r in results if r.valid]
 
 
@@ -155,32 +174,99 @@ def identify_page(page: Page, forms: dict[str, Template]) -> PageReading:
     for marks in {
         id(t.spec.registration_marks): t.spec.registration_marks for t in forms.values()
     }.values():
-        hyps.extend(mark_hypotheses(found, marks, landscape))
+        hyps.extend(mark_hypotheses(found, marks, landscape, (gray.shape[1], gray.shape[0])))
     if hyps:
         qr = _qr_on(gray, hyps, forms)
         if qr is not None:
-            alignment, text, fid, key = qr
-            reading.kind, reading.form_id, reading.alignment = "form", fid, alignment
+            reading.kind, reading.form_id, reading.alignment = "form", qr[2], qr[0]
+            text, key = qr[1], qr[3]
             reading.method, reading.qr_text, reading.qr_key = "qr", text, key
             return reading
         by_layout = _by_layout(gray, hyps, forms)
         if by_layout is not None:
-            alignment, fid, scores = by_layout
-            reading.kind, reading.form_id, reading.alignment = "form", fid, alignment
-            reading.method, reading.scores = "layout", scores
+            reading.kind, reading.form_id, reading.alignment = "form", by_layout[1], by_layout[0]
+            reading.method, reading.scores = "layout", by_layout[2]
             return reading
-    # No marks to go by: a QR code anywhere on the page, then features.
-    for text in decode_qr(downscale(gray, 0.5)):
-        match = match_qr(text, forms)
-        if match is None:
-            continue
-        fid, key = match
-        alignment = align_features(small, small_template(fid))
-        reading.kind, reading.form_id, reading.method = "form", fid, "qr"
-        reading.qr_text, reading.qr_key = text, key
-        if alignment is None or not alignment.ok:
-            reading.problem = "位置合わせができません（登録マークが読み取れません）"
-        else:
-            reading.alignment = alignment
+    # Too few marks: a QR code anywhere on the page; with one mark it registers the
+    # page (mark + QR centre), else features do.
+    hit = qr_anywhere(gray)
+    if hit is None:
         return reading
+    text, centre, orientation = hit
+    match = match_qr(text, forms)
+    if match is None:
+        return reading
+    fid, key = match
+    tpl = forms[fid]
+    reading.kind, reading.form_id, reading.method = "form", fid, "qr"
+    reading.qr_text, reading.qr_key = text, key
+    alignment: Alignment | None = mark_and_qr(
+        found, tpl, centre, orientation, (gray.shape[1], gray.shape[0])
+    )
+    if alignment is None:
+        alignment = align_features(small, small_template(fid))
+        if alignment is not None:
+            alignment = refine(gray, alignment, tpl.gray, tpl.patches)
+    if alignment is None or not alignment.ok:
+        reading.problem = "位置合わせができません（登録マークが読み取れません）"
+    else:
+        reading.alignment = alignment
     return reading
+
+
+def qr_anywhere(gray: np.ndarray) -> tuple[str, tuple[float, float], int] | None:
+    """A QR code anywhere on the page: its text, centre (page pixels) and rotation (degrees cw)."""
+    import zxingcpp
+
+    half = downscale(gray, 0.5)
+    for r in zxingcpp.read_barcodes(half, formats=_qr_formats()):
+        if not r.valid:
+            continue
+        p = r.position
+        corners = [p.top_left, p.top_right, p.bottom_right, p.bottom_left]
+        cx = sum(c.x for c in corners) / 4 * 2
+        cy = sum(c.y for c in corners) / 4 * 2
+        # the centre again at full resolution, for registration
+        side = max(abs(p.top_right.x - p.top_left.x), abs(p.bottom_left.y - p.top_left.y)) * 2
+        m = int(side * 0.8) + 20
+        x0, y0 = max(0, int(cx) - m), max(0, int(cy) - m)
+        region = gray[y0 : int(cy) + m, x0 : int(cx) + m]
+        for fine in zxingcpp.read_barcodes(region, formats=_qr_formats()):
+            if fine.valid and fine.text == r.text:
+                q = fine.position
+                pts = [q.top_left, q.top_right, q.bottom_right, q.bottom_left]
+                cx = x0 + sum(c.x for c in pts) / 4
+                cy = y0 + sum(c.y for c in pts) / 4
+                break
+        return r.text, (cx, cy), int(r.orientation)
+    return None
+
+
+def mark_and_qr(
+    found: dict[Corner, tuple[float, float]],
+    tpl: Template,
+    qr_centre: tuple[float, float],
+    orientation: int,
+    page_size: tuple[int, int],
+) -> Alignment | None:
+    """A similarity map from one registration mark and the QR code's centre.
+
+    A strongly skewed sheet loses corners outside the scan; one mark that is
+    left and the QR code (whose rotation gives the orientation) still register
+    it. The map is accepted only at the page's expected scale (±4 %).
+    """
+    if not found:
+        return None
+    turn = round(orientation / 90) % 4 * 90
+    centres = dict(zip(CORNERS, tpl.spec.registration_marks.centers(), strict=True))
+    expected = min(page_size) / TEMPLATE_SHORT_SIDE
+    for corner, page_point in found.items():
+        tpl_corner = next(c for c in CORNERS if _TURNS[turn][c] == corner)
+        cx, cy = centres[tpl_corner]
+        src = np.array([[cx - 0.5, cy - 0.5], tpl.qr_centre])
+        dst = np.array([page_point, qr_centre])
+        matrix = fit_similarity(src, dst)
+        scale = float(np.hypot(matrix[0, 0], matrix[1, 0]))
+        if abs(scale / expected - 1) <= 0.04:
+            return Alignment(matrix, 0.0, "marks", turn, 1)
+    return None

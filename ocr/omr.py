@@ -18,11 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+import cv2
 import numpy as np
 
-from forms.schema import FieldSpec, FormSpec, Kind, Option
+from forms.schema import FieldSpec, FormSpec, Kind
 from ocr.align import Alignment
-from ocr.regions import Box, clean_cut, grow
+from ocr.regions import Box, clean_cut, grow, union
 from ocr.templates import Template
 
 BOX_GROW = 0.5
@@ -81,41 +82,98 @@ def _region_ink(
     return ink, region
 
 
-def box_score(
-    gray: np.ndarray, alignment: Alignment, tpl: Template, box: list[int]
-) -> tuple[float, bool]:
-    """Ink share of a checkbox (strays included) and whether most of it lies outside the box."""
-    x, y, w, h = box
-    size = (tpl.spec.size[0], tpl.spec.size[1])
-    region = grow(box, round(w * BOX_GROW), round(h * BOX_GROW), limit=size)
-    ink, (rx, ry, _, _) = _region_ink(gray, alignment, tpl, region)
-    total = int(ink.sum())
-    inner = ink[y - ry : y - ry + h, x - rx : x - rx + w]
-    inside = int(inner.sum())
-    outside = total > 0 and inside < 0.6 * total
-    return total / float(w * h), outside
+def read_group(
+    gray: np.ndarray,
+    alignment: Alignment,
+    tpl: Template,
+    boxes: list[tuple[str, list[int], list[int] | None]],
+) -> list[Mark]:
+    """Marks of a group of options ``(value, box, label_box)`` read together.
 
-
-def label_score(gray: np.ndarray, alignment: Alignment, tpl: Template, label: list[int]) -> float:
-    """Ink around a printed label (a circle drawn round it), in outline lengths × 3 px."""
-    x, y, w, h = label
+    Every stroke (connected ink) near the group is given to one option: the label
+    it circles (its outline encloses the label's centre), else the box it covers
+    most, else the box it is nearest to if that is within about a box's size (a
+    mark that strayed outside). So a tick whose upstroke overshoots
+    into the next box counts once, for the box it was made in.
+    """
     size = (tpl.spec.size[0], tpl.spec.size[1])
-    region = grow(label, round(h * 0.9), round(h * 0.8), limit=size)
+    side = max(max(b[2], b[3]) for _, b, _ in boxes)
+    every = [list(b) for _, b, _ in boxes] + [list(lb) for _, _, lb in boxes if lb]
+    region = grow(union(every), round(side * 0.8), round(side * 0.8), limit=size)
     ink, _ = _region_ink(gray, alignment, tpl, region)
-    outline = 2.0 * (w + h) * 3.0
-    return float(ink.sum()) / outline
+    rx, ry = region[0], region[1]
+    n, labels, stats, cents = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    box_px: list[float] = [0.0] * len(boxes)
+    inside_px = [0.0] * len(boxes)
+    label_px = [0.0] * len(boxes)
+    local = [(b[0] - rx, b[1] - ry, b[2], b[3]) for _, b, _ in boxes]
+    for i in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        comp = labels[y : y + h, x : x + w] == i
+        # a ring around a label is that label's circle, even where it crosses a box
+        circled = False
+        for k, (_, _, lb) in enumerate(boxes):
+            if lb is None:
+                continue
+            cx, cy = lb[0] - rx + lb[2] / 2, lb[1] - ry + lb[3] / 2
+            if x < cx < x + w and y < cy < y + h and w >= lb[2] * 0.8 and h >= lb[3] * 0.8:
+                label_px[k] += area
+                circled = True
+                break
+        if circled:
+            continue
+        best, best_px = -1, 0
+        for k, (bx, by, bw, bh) in enumerate(local):
+            gx, gy = round(bw * 0.15), round(bh * 0.15)
+            x0, y0 = max(bx - gx, x), max(by - gy, y)
+            x1, y1 = min(bx + bw + gx, x + w), min(by + bh + gy, y + h)
+            if x1 <= x0 or y1 <= y0:
+                continue
+            px = int(comp[y0 - y : y1 - y, x0 - x : x1 - x].sum())
+            if px > best_px:
+                best, best_px = k, px
+        if best >= 0:
+            bx, by, bw, bh = local[best]
+            gx, gy = round(bw * BOX_GROW), round(bh * BOX_GROW)
+            x0, y0 = max(bx - gx, x), max(by - gy, y)
+            x1, y1 = min(bx + bw + gx, x + w), min(by + bh + gy, y + h)
+            box_px[best] += float(comp[y0 - y : y1 - y, x0 - x : x1 - x].sum())
+            x0, y0 = max(bx, x), max(by, y)
+            x1, y1 = min(bx + bw, x + w), min(by + bh, y + h)
+            if x1 > x0 and y1 > y0:
+                inside_px[best] += float(comp[y0 - y : y1 - y, x0 - x : x1 - x].sum())
+            continue
+        # a stray: the nearest box, if near enough
+        ccx, ccy = cents[i]
+        dists = [
+            np.hypot((ccx - (bx + bw / 2)) / bw, (ccy - (by + bh / 2)) / bh)
+            for bx, by, bw, bh in local
+        ]
+        k = int(np.argmin(dists))
+        if dists[k] <= 1.1:
+            box_px[k] += float(area)
+    marks = []
+    for k, (value, box, lb) in enumerate(boxes):
+        box_area = float(box[2] * box[3])
+        outline = 2.0 * (lb[2] + lb[3]) * 3.0 if lb else 1.0
+        outside = box_px[k] > 0 and inside_px[k] < 0.6 * box_px[k]
+        marks.append(
+            Mark(value, box_px[k] / box_area, label_px[k] / outline if lb else 0.0, outside)
+        )
+    return marks
 
 
-def read_option(gray: np.ndarray, alignment: Alignment, tpl: Template, opt: Option) -> Mark:
-    score, outside = box_score(gray, alignment, tpl, opt.box)
-    lscore = label_score(gray, alignment, tpl, opt.label_box) if opt.label_box else 0.0
-    return Mark(opt.value, score, lscore, outside)
+def read_options(
+    gray: np.ndarray, alignment: Alignment, tpl: Template, spec: FieldSpec
+) -> list[Mark]:
+    """One mark per option of a choice or multichoice field, in printed order."""
+    group = [(o.value, o.box, o.label_box) for o in spec.options or []]
+    return read_group(gray, alignment, tpl, group)
 
 
 def read_checkbox(gray: np.ndarray, alignment: Alignment, tpl: Template, spec: FieldSpec) -> Mark:
     assert spec.box is not None
-    score, outside = box_score(gray, alignment, tpl, spec.box)
-    return Mark("on", score, 0.0, outside)
+    return read_group(gray, alignment, tpl, [("on", spec.box, None)])[0]
 
 
 def read_signature(gray: np.ndarray, alignment: Alignment, tpl: Template, spec: FieldSpec) -> float:

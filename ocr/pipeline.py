@@ -27,6 +27,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from forms.loader import load_forms
 from forms.schema import Kind
 from intake.intake import sha256_file
@@ -37,6 +39,7 @@ from ocr.engine import DEFAULT_ENGINE, Recognition, get_engine
 from ocr.fields import PagePlan, finish_fields, plan_fields
 from ocr.identify import PageReading, identify_page
 from ocr.io import Page, probe, read_pages
+from ocr.preprocess import dropout_channel
 from ocr.templates import Template, template
 from shinsei.errors import BadInputError, ConfigError
 from shinsei.model import Attachment, DocState, Document, FieldValue
@@ -104,37 +107,50 @@ def plan_document(path: Path, options: Options, document_id: str | None = None) 
             kind = classify_page(page, reading, options.engine)
             reading.kind = kind
     doc.attachments = _attachments(plan.readings)
-    reading = plan.reading
-    if reading is None or reading.form_id is None:
+    form_reading = plan.reading
+    if form_reading is None or form_reading.form_id is None:
         doc.state = DocState.UNKNOWN
         unusable = [r for r in plan.readings if r.kind == "unusable"]
         if unusable and len(unusable) == len(plan.readings):
             doc.error = f"{path}: page {unusable[0].number}: {unusable[0].problem}"
         return plan
-    doc.form_id = reading.form_id
-    doc.form_page = reading.number
-    tpl = forms[reading.form_id]
+    doc.form_id = form_reading.form_id
+    doc.form_page = form_reading.number
+    tpl = forms[form_reading.form_id]
     plan.tpl = tpl
-    if reading.alignment is None or not reading.alignment.ok:
+    if form_reading.alignment is None or not form_reading.alignment.ok:
         # A form page that cannot be aligned is not read blindly.
-        doc.alignment_residual = None if reading.alignment is None else reading.alignment.residual
+        rough = form_reading.alignment
+        doc.alignment_residual = None if rough is None else round(rough.residual, 3)
         doc.fields = {
             f.id: FieldValue(f.id, None, 0.0, "ocr", status="review", flags=[])
             for f in tpl.spec.fields
         }
         doc.state = DocState.EXTRACTED
         return plan
-    doc.alignment_residual = round(reading.alignment.residual, 3)
+    doc.alignment_residual = round(form_reading.alignment.residual, 3)
     skip: set[str] = set()
-    hh = preprinted.household(reading.qr_key)
+    hh = preprinted.household(form_reading.qr_key)
     if hh is not None:
-        plan.household_key = reading.qr_key
+        plan.household_key = form_reading.qr_key
         keys = set(tpl.spec.key_fields)
         skip = {f.id for f in preprinted.registry_fields(tpl.spec) if f.id not in keys}
-    plan.fields = plan_fields(plan.page.gray, reading.alignment, tpl, skip=skip)  # type: ignore[union-attr]
+    assert plan.page is not None
+    plan.fields = plan_fields(_field_image(plan.page, tpl), form_reading.alignment, tpl, skip=skip)
     if not (options.crops_dir or options.page_dir or options.overlays_dir):
         plan.page = None  # free the page image early
     return plan
+
+
+def _field_image(page: Page, tpl: Template) -> np.ndarray:
+    """What fields are cut from: the drop-out channel of a colour scan of a drop-out
+    form (its printed lines vanish, faint writing stays), else the luminance.
+    """
+    if tpl.spec.dropout_ink_rgb is not None:
+        rgb = page.color()
+        if rgb is not None:
+            return dropout_channel(rgb, tpl.spec.dropout_ink_rgb)
+    return page.gray
 
 
 def _file_id(path: Path) -> str:
@@ -148,7 +164,7 @@ def _attachments(readings: list[PageReading]) -> list[Attachment]:
     out: list[Attachment] = []
     for r in readings:
         if r.kind in ("id_copy", "passbook_copy") and r.kind not in out:
-            out.append(r.kind)  # type: ignore[arg-type]
+            out.append(r.kind)
     return out
 
 

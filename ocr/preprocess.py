@@ -53,6 +53,15 @@ def drop_out(crop: np.ndarray, level: int | None) -> np.ndarray:
     return out
 
 
+def dropout_channel(rgb: np.ndarray, dropout_rgb: list[int]) -> np.ndarray:
+    """The colour channel in which the drop-out ink is brightest (red for kyufukin).
+
+    In that channel the form's printed lines are as light as the paper while
+    blue or black writing stays dark -- what a drop-out scanner sees.
+    """
+    return np.ascontiguousarray(rgb[:, :, int(np.argmax(dropout_rgb))])
+
+
 def downscale(gray: np.ndarray, scale: float = SMALL) -> np.ndarray:
     return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 

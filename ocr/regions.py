@@ -13,8 +13,8 @@ On the cleaned region, this module finds:
 * which comb cells hold a character (:func:`inked_cells`) and the runs of
   consecutive inked cells (a gap is a space in a kana name);
 * the written line in a free-text box, with a two-line strike-through
-  correction (訂正) removed and wide gaps marked as word breaks
-  (:func:`text_pieces`);
+  correction (訂正) removed and the gaps between strokes measured
+  (:func:`text_line`);
 * a blacked-out field (塗りつぶし, :func:`blacked_out`).
 """
 
@@ -26,14 +26,18 @@ import cv2
 import numpy as np
 
 from ocr.align import Alignment, cut
-from ocr.preprocess import INK_LEVEL, drop_out
 from ocr.templates import Template
 
 Box = tuple[int, int, int, int]
 
-CELL_INK = 0.012
+INK_SHARE = 0.70
+"""A crop pixel darker than this share of its region's paper level is ink."""
+INK_MIN, INK_MAX = 100, 175
+DROPOUT_SHARE = 0.62
+"""On a drop-out line, a pixel at least this share of the paper level is the line."""
+CELL_INK = 0.006
 """Share of a comb cell's pixels that must be ink for the cell to hold a character."""
-CELL_INK_MIN_PX = 40
+CELL_INK_MIN_PX = 25
 BOX_INK_MIN_PX = 60
 """Fewest ink pixels for a free-text box to count as written."""
 SPECK_PX = 8
@@ -119,12 +123,18 @@ def clean_cut(
     vertical) -- the cell lines of a comb, the border of a box.
     """
     raw = cut(gray, alignment, box)
-    image = drop_out(raw, tpl.dropout_level)
     x, y, w, h = box
-    printed = tpl.printed[y : y + h, x : x + w]
-    image = image.copy() if image is raw else image
-    image[printed > 0] = 255
-    ink = (image < INK_LEVEL).astype(np.uint8)
+    image = raw.copy()
+    # Levels relative to this region's paper: lamps are uneven, pens are faint.
+    paper = float(np.percentile(raw, 90))
+    # black print goes whole; drop-out lines only where they are as light as the
+    # drop-out ink (~0.72 of the paper), so writing that crosses them stays
+    image[tpl.printed[y : y + h, x : x + w] > 0] = 255
+    if tpl.dropout_level is not None:
+        lines = tpl.dropout[y : y + h, x : x + w] > 0
+        image[lines & (image >= paper * DROPOUT_SHARE)] = 255
+    level = min(INK_MAX, max(INK_MIN, paper * INK_SHARE))
+    ink = (image < level).astype(np.uint8)
     if rules is not None:
         _remove_rules(image, ink, rules)
     ink = _despeckle(ink)
@@ -140,6 +150,15 @@ def cell_ink(c: Cut, cell: list[int] | Box) -> float:
     mx, my = max(1, w // 10), max(1, h // 10)
     _, ink = c.sub((x + mx, y + my, w - 2 * mx, h - 2 * my))
     return float(ink.mean()) if ink.size else 0.0
+
+
+def cell_size(c: Cut, cell: list[int] | Box) -> float:
+    """How large the character in a cell is written: the longer side of its ink, in pixels."""
+    x, y, w, h = cell
+    mx, my = max(1, w // 12), max(1, h // 12)
+    _, ink = c.sub((x + mx, y + my, w - 2 * mx, h - 2 * my))
+    bbox = ink_bbox(ink) if ink.size else None
+    return 0.0 if bbox is None else float(max(bbox[2], bbox[3]))
 
 
 def inked_cells(c: Cut, cells: list[list[int]]) -> list[bool]:
@@ -186,12 +205,16 @@ def blacked_out(c: Cut) -> bool:
 class TextLine:
     """The writing in a free-text box, ready for the recogniser."""
 
-    pieces: list[np.ndarray]
-    """Crops of the writing split at word gaps (one crop when there is no gap)."""
+    crop: np.ndarray | None
+    """The writing, cut tightly (``None`` when a correction left nothing)."""
     corrected: bool = False
     ink_px: int = 0
     bbox: Box | None = None
     """Where the writing is, in template pixels."""
+    gaps: list[tuple[int, int]] = field(default_factory=list)
+    """Empty column runs between strokes, ``(start, end)`` in crop pixels, widest first."""
+    height: float = 0.0
+    """Height of the written line in pixels (the scale of the gaps)."""
 
 
 def _strikes(ink: np.ndarray, char_h: float) -> np.ndarray:
@@ -241,63 +264,65 @@ def _char_height(ink: np.ndarray) -> float:
     return float(rows[-1] - rows[0] + 1)
 
 
-def _gaps(ink: np.ndarray, min_gap: float) -> list[tuple[int, int]]:
-    """Column spans of the writing separated by empty gaps at least ``min_gap`` wide."""
+def column_gaps(ink: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of empty columns between inked columns, ``(start, end)``, widest first."""
     cols = ink.any(axis=0)
     xs = np.nonzero(cols)[0]
-    if len(xs) == 0:
-        return []
-    spans = []
-    start = prev = int(xs[0])
-    for x in xs[1:]:
-        x = int(x)
-        if x - prev - 1 >= min_gap:
-            spans.append((start, prev + 1))
-            start = x
-        prev = x
-    spans.append((start, prev + 1))
-    return spans
+    gaps = []
+    for a, b in zip(xs[:-1], xs[1:], strict=True):
+        if b - a > 1:
+            gaps.append((int(a) + 1, int(b)))
+    gaps.sort(key=lambda g: g[0] - g[1])
+    return gaps
 
 
-def keep_ink(image: np.ndarray, ink: np.ndarray) -> np.ndarray:
-    """``image`` with everything but the ink (and its soft edge) whitened."""
-    near = cv2.dilate(ink, np.ones((3, 3), np.uint8))
-    return np.where(near > 0, image, 255).astype(np.uint8)
+def keep_ink(image: np.ndarray, ink: np.ndarray, removed: np.ndarray | None = None) -> np.ndarray:
+    """``image`` with ink that was taken out (a struck attempt, specks) whitened.
+
+    Light pixels around the kept strokes stay as they are: the recogniser reads
+    anti-aliased strokes better than thresholded ones.
+    """
+    if removed is None or not removed.any():
+        return image
+    gone = cv2.dilate(removed, np.ones((5, 5), np.uint8)) > 0
+    keep = cv2.dilate(ink, np.ones((3, 3), np.uint8)) > 0
+    out = image.copy()
+    out[gone & ~keep] = 255
+    return out
 
 
-def text_line(c: Cut, *, word_gap: float | None) -> TextLine | None:
+def _pad(bbox: Box, shape: tuple[int, ...], pad: int) -> Box:
+    x, y, w, h = bbox
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    x1, y1 = min(shape[1], x + w + pad), min(shape[0], y + h + pad)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def text_line(c: Cut) -> TextLine | None:
     """The writing in a cleaned free-text box, ``None`` when the box is blank.
 
-    ``word_gap``: split the line where the gap between strokes is at least this
-    many character heights (a space between family and given name); ``None``
-    keeps the line whole.
+    A struck-through first attempt (訂正) is removed first; the gaps between
+    strokes are measured so that a space can be put where the writer left one.
     """
     ink = c.ink
     total = int(ink.sum())
     if total < BOX_INK_MIN_PX:
         return None
-    bbox = ink_bbox(ink)
-    assert bbox is not None
     char_h = _char_height(ink)
-    ink, corrected = _remove_struck(ink, min(char_h, c.image.shape[0] * 0.6))
+    kept, corrected = _remove_struck(ink, min(char_h, c.image.shape[0] * 0.6))
     if corrected:
-        ink = _despeckle(ink)
-        if int(ink.sum()) < BOX_INK_MIN_PX:
-            return TextLine([], True, total, None)
-        bbox = ink_bbox(ink)
-        assert bbox is not None
-        char_h = _char_height(ink)
-    image = keep_ink(c.image, ink)
-    x, y, w, h = bbox
-    line_ink = ink[y : y + h, x : x + w]
-    line = image[y : y + h, x : x + w]
-    spans = [(0, w)] if word_gap is None else _gaps(line_ink, word_gap * char_h)
-    pieces = []
-    for a, b in spans:
-        rows = np.nonzero(line_ink[:, a:b].any(axis=1))[0]
-        pieces.append(line[int(rows[0]) : int(rows[-1]) + 1, a:b])
+        kept = _despeckle(kept)
+        if int(kept.sum()) < BOX_INK_MIN_PX:
+            return TextLine(None, True, total)
+    bbox = ink_bbox(kept)
+    assert bbox is not None
+    removed = ((ink > 0) & (kept == 0)).astype(np.uint8)
+    image = keep_ink(c.image, kept, removed)
+    x, y, w, h = _pad(bbox, image.shape, 3)
+    crop = image[y : y + h, x : x + w]
+    line_ink = kept[y : y + h, x : x + w]
     box = (c.box[0] + x, c.box[1] + y, w, h)
-    return TextLine(pieces, corrected, total, box)
+    return TextLine(crop, corrected, total, box, column_gaps(line_ink), float(bbox[3]))
 
 
 def run_crop(c: Cut, cells: list[list[int]]) -> np.ndarray | None:
@@ -308,5 +333,5 @@ def run_crop(c: Cut, cells: list[list[int]]) -> np.ndarray | None:
     bbox = ink_bbox(ink)
     if bbox is None:
         return None
-    bx, by, bw, bh = bbox
-    return keep_ink(image, ink)[by : by + bh, bx : bx + bw]
+    bx, by, bw, bh = _pad(bbox, image.shape, 3)
+    return image[by : by + bh, bx : bx + bw]

@@ -10,6 +10,7 @@ import numpy as np
 
 from forms.loader import form_dir, load_form, load_forms
 from forms.schema import FormSpec
+from ocr.align import structure_patches
 from ocr.preprocess import INK_LEVEL, PRINT_LEVEL, SMALL, downscale, dropout_level
 
 LAYOUT_SCALE = 0.125
@@ -25,11 +26,20 @@ class Template:
     printed: np.ndarray
     """``uint8`` 0/255: every printed pixel that is not drop-out ink, dilated by 2 px --
     what is whitened in a crop so that only the writing is left."""
+    dropout: np.ndarray
+    """``uint8`` 0/255: the drop-out ink's lines and text, dilated by 2 px (empty for a
+    form printed in black) -- where a crop's pixels as light as the drop-out ink are
+    whitened, keeping writing that crosses the lines."""
     dropout_level: int | None
     layout: np.ndarray
     """``float32`` 0..1 at :data:`LAYOUT_SCALE`: the printed structure (drop-out ink included)."""
     layout_black: np.ndarray
     """The same for black print only (what a bilevel drop-out scan still shows)."""
+    patches: list[tuple[int, int]]
+    """Busy patches for refining a rough alignment (:func:`ocr.align.refine`)."""
+    qr_centre: tuple[float, float]
+    """Centre of the QR code in template pixels: of the printed code when the blank has
+    one (a fixed form QR), else of the QR box (a per-copy code is printed centred in it)."""
 
     @property
     def form_id(self) -> str:
@@ -51,6 +61,20 @@ def _layout(mask: np.ndarray) -> np.ndarray:
     return np.clip(small * 4, 0, 1)  # a 1-px line survives the downscale
 
 
+def _qr_centre(gray: np.ndarray, spec: FormSpec) -> tuple[float, float]:
+    import zxingcpp
+
+    x, y, w, h = spec.qr.box
+    found = zxingcpp.read_barcodes(
+        gray[y : y + h, x : x + w], formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    )
+    if found:
+        p = found[0].position
+        corners = [p.top_left, p.top_right, p.bottom_right, p.bottom_left]
+        return (x + sum(c.x for c in corners) / 4, y + sum(c.y for c in corners) / 4)
+    return (x + w / 2 - 0.5, y + h / 2 - 0.5)
+
+
 @cache
 def template(form_id: str) -> Template:
     """The prepared template of ``form_id`` (cached; ~0.2 s the first time)."""
@@ -61,15 +85,20 @@ def template(form_id: str) -> Template:
         raise FileNotFoundError(f"template {path} cannot be read")
     level = dropout_level(spec.dropout_ink_rgb)
     black = gray < (level if level is not None else PRINT_LEVEL)
-    printed = cv2.dilate(black.astype(np.uint8) * 255, np.ones((5, 5), np.uint8))
+    kernel = np.ones((5, 5), np.uint8)
+    printed = cv2.dilate(black.astype(np.uint8) * 255, kernel)
+    dropout = cv2.dilate(((gray < PRINT_LEVEL) & ~black).astype(np.uint8) * 255, kernel)
     structure = gray < PRINT_LEVEL
     return Template(
         spec=spec,
         gray=gray,
         printed=printed,
+        dropout=dropout,
         dropout_level=level,
         layout=_layout(structure),
         layout_black=_layout(gray < INK_LEVEL),
+        patches=structure_patches(gray),
+        qr_centre=_qr_centre(gray, spec),
     )
 
 

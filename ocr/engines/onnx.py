@@ -32,6 +32,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ocr.charsets import jis_level
 from ocr.engine import Charset, Recognition, per_crop
 from shinsei.errors import EngineNotInstalledError
 
@@ -42,6 +43,9 @@ STRIDE = 8  # input columns per output time step
 MAX_BATCH_PIXELS = 48 * 8000  # one model call's input, in pixels of height 48
 PAD_WASTE = 1.25  # a batch may pad to at most this much of its crops' own width
 MARGIN = 0.2  # white border added around a tight crop, as a fraction of its height
+LEVEL_PRIOR = {0: 1.0, 1: 1.0, 2: 0.35, 3: 0.2}
+"""Weight of a character by its JIS level (:func:`ocr.charsets.jis_level`): a rare
+kanji or an old form (區, 國, 會) must be clearly written to win over a common one."""
 
 
 def default_model_path() -> Path:
@@ -92,15 +96,16 @@ class OnnxEngine:
         self._index: dict[str, list[int]] = {}
         for i, ch in enumerate(self.classes[1:], start=1):
             self._index.setdefault(ch, []).append(i)
-        self._masks: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self._masks: dict[str, tuple[np.ndarray, list[str], np.ndarray]] = {}
 
     # -- charsets ---------------------------------------------------------------
 
-    def allowed_classes(self, charset: Charset) -> tuple[np.ndarray, list[str]]:
-        """Class indices a charset allows (blank first) and the text each class emits.
+    def allowed_classes(self, charset: Charset) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Class indices a charset allows (blank first), the text each emits, and its prior.
 
         The model writes a gap between words as its last class, an ASCII space;
         a charset with only the full-width space (kana) gets that class as U+3000.
+        The prior weighs each character by how common it is (:data:`LEVEL_PRIOR`).
         """
         key = "\x00any" if charset is None else charset
         cached = self._masks.get(key)
@@ -120,15 +125,21 @@ class OnnxEngine:
             if " " not in wanted and "\u3000" in wanted:
                 idx.append(space)
                 texts.append("\u3000")
-        result = (np.asarray(idx, dtype=np.int64), texts)
+        prior = np.array(
+            [1.0 if charset is None or len(t) != 1 else LEVEL_PRIOR[jis_level(t)] for t in texts],
+            np.float32,
+        )
+        result = (np.asarray(idx, dtype=np.int64), texts, prior)
         self._masks[key] = result
         return result
 
     # -- preprocessing ----------------------------------------------------------
 
     @staticmethod
-    def prepare(crop: np.ndarray) -> np.ndarray:
-        """A crop as the model's input: white margin, height 48, normalised, ``[3, 48, w]``."""
+    def prepare(crop: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
+        """A crop as the model's input (white margin, height 48, normalised, ``[3, 48, w]``),
+        and how input columns map back to the crop: ``crop_x = input_x * scale - offset``.
+        """
         if crop.ndim == 3:
             crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
         h, w = crop.shape[:2]
@@ -137,11 +148,11 @@ class OnnxEngine:
             h, w = crop.shape
         m = max(1, round(MARGIN * h))
         crop = cv2.copyMakeBorder(crop, m, m, m, m, cv2.BORDER_CONSTANT, value=255)
-        h, w = crop.shape
-        width = max(STRIDE, math.ceil(HEIGHT * w / h))
+        h2, w2 = crop.shape
+        width = max(STRIDE, math.ceil(HEIGHT * w2 / h2))
         resized = cv2.resize(crop, (width, HEIGHT), interpolation=cv2.INTER_AREA)
         norm = resized.astype(np.float32) * (2 / 255) - 1.0
-        return np.broadcast_to(norm, (3, HEIGHT, width))
+        return np.broadcast_to(norm, (3, HEIGHT, width)), (w2 / width, float(m))
 
     @staticmethod
     def batches(widths: Sequence[int]) -> list[list[int]]:
@@ -182,25 +193,26 @@ class OnnxEngine:
 
     def decode(self, probs: np.ndarray, charset: Charset, length: int | None = None) -> Recognition:
         """CTC decoding restricted to ``charset``; exactly ``length`` characters when given."""
-        idx, texts = self.allowed_classes(charset)
-        sub = probs[:, idx]
+        idx, texts, prior = self.allowed_classes(charset)
+        sub = probs[:, idx] * prior
         total = sub.sum(axis=1, keepdims=True)
         sub = sub / np.maximum(total, 1e-12)
         best = sub.argmax(axis=1)
         path = [int(k) for k in best]
-        chars, confs, doubt = _collapse(sub, path)
+        chars, confs, doubt, steps = _collapse(sub, path)
         if length is not None and length > 0 and len(chars) != length:
             constrained = best_path_of_length(sub, length)
             if constrained is not None:
                 c_path, ratio = constrained
-                chars, confs, _ = _collapse(sub, c_path)
+                chars, confs, _, steps = _collapse(sub, c_path)
                 # the model's own best reading had another length: doubt the result
                 doubt = max(doubt, 1.0 - ratio)
         text = "".join(texts[k] for k in chars)
         if not chars:
-            return Recognition("", float(sub[:, 0].min()) if len(sub) else 0.0, [])
+            return Recognition("", float(sub[:, 0].min()) if len(sub) else 0.0, [], [])
         confidence = min(min(confs), 1.0 - doubt)
-        return Recognition(text, confidence, confs)
+        # spans in time steps here; recognize() turns them into fractions of the crop
+        return Recognition(text, confidence, confs, [(float(a), float(b)) for a, b in steps])
 
     def recognize(
         self,
@@ -213,18 +225,37 @@ class OnnxEngine:
         wanted = list(lengths) if lengths is not None else [None] * len(crops)
         if not crops:
             return []
-        probs = self.probabilities([self.prepare(c) for c in crops])
-        return [self.decode(p, cs, n) for p, cs, n in zip(probs, charsets, wanted, strict=True)]
+        prepared = [self.prepare(c) for c in crops]
+        probs = self.probabilities([x for x, _ in prepared])
+        out = []
+        for p, (_, (scale, offset)), crop, cs, n in zip(
+            probs, prepared, crops, charsets, wanted, strict=True
+        ):
+            r = self.decode(p, cs, n)
+            width = float(crop.shape[1]) or 1.0
+            spans = [
+                (
+                    max(0.0, (a * STRIDE * scale - offset) / width),
+                    min(1.0, ((b + 1) * STRIDE * scale - offset) / width),
+                )
+                for a, b in r.spans or []
+            ]
+            out.append(r._replace(spans=spans))
+        return out
 
 
-def _collapse(sub: np.ndarray, path: list[int]) -> tuple[list[int], list[float], float]:
-    """A CTC path → emitted classes, each one's best probability over its run, and the doubt.
+def _collapse(
+    sub: np.ndarray, path: list[int]
+) -> tuple[list[int], list[float], float, list[tuple[int, int]]]:
+    """A CTC path → emitted classes, each one's best probability over its run, the doubt,
+    and each character's first and last time step.
 
     The doubt is the strongest character probability at a step the path
     spent on the blank: a character the reading may have dropped.
     """
     chars: list[int] = []
     confs: list[float] = []
+    steps: list[tuple[int, int]] = []
     doubt = 0.0
     prev = 0
     for t, k in enumerate(path):
@@ -235,10 +266,12 @@ def _collapse(sub: np.ndarray, path: list[int]) -> tuple[list[int], list[float],
         elif k != prev:
             chars.append(k)
             confs.append(p)
+            steps.append((t, t))
         else:
             confs[-1] = max(confs[-1], p)
+            steps[-1] = (steps[-1][0], t)
         prev = k
-    return chars, confs, doubt
+    return chars, confs, doubt, steps
 
 
 TOP_K = 6

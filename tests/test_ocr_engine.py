@@ -1,0 +1,139 @@
+"""The OCR engine contract, the factory, and the ONNX recogniser's charset masking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from ocr import charsets
+from ocr.engine import (
+    EngineNotInstalledError,
+    Recognition,
+    UnknownEngineError,
+    engine_names,
+    get_engine,
+    per_crop,
+)
+from ocr.engines.onnx import OnnxEngine, best_path_of_length
+
+HANDWRITING = "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf"
+GOTHIC = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
+
+
+def render(text: str, font: str = HANDWRITING, size: int = 64) -> np.ndarray:
+    """``text`` drawn black on white and cut tightly, as the cutter hands crops over."""
+    face = ImageFont.truetype(font, size)
+    left, top, right, bottom = face.getbbox(text)
+    img = Image.new("L", (right - left + 8, bottom - top + 8), 255)
+    ImageDraw.Draw(img).text((4 - left, 4 - top), text, font=face, fill=0)
+    a = np.asarray(img)
+    ys, xs = np.nonzero(a < 128)
+    return a[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
+@pytest.fixture(scope="module")
+def engine() -> OnnxEngine:
+    if not Path(HANDWRITING).is_file():
+        pytest.skip("fonts-klee is not installed")
+    return OnnxEngine(threads=1)
+
+
+def test_factory_rejects_unknown_names_and_lists_the_known_ones() -> None:
+    with pytest.raises(UnknownEngineError) as err:
+        get_engine("abbyy")
+    for name in ("onnx", "paddle", "tesseract", "null"):
+        assert name in str(err.value)
+    assert set(engine_names()) >= {"onnx", "paddle", "tesseract", "null"}
+
+
+def test_paddle_without_its_package_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("paddleocr") is not None:
+        pytest.skip("paddleocr is installed here")
+    from ocr.engines import paddle
+
+    with pytest.raises(EngineNotInstalledError) as err:
+        paddle.create()
+    assert "pip install 'shinsei[paddle]'" in str(err.value)
+    assert "SHINSEI_PADDLE_MODEL_DIR" in str(err.value)
+
+
+def test_null_engine_keeps_the_contract() -> None:
+    null = get_engine("null")
+    crops = [np.full((20, 40), 255, np.uint8)] * 3
+    out = null.recognize(crops, [charsets.DIGITS, None, charsets.KANA])
+    assert out == [Recognition("", 0.0, [])] * 3
+    with pytest.raises(ValueError):
+        null.recognize(crops, [charsets.DIGITS])  # one charset per crop, or one for all
+
+
+def test_per_crop_spreads_one_charset() -> None:
+    assert per_crop("0123", 2) == ["0123", "0123"]
+    assert per_crop(None, 1) == [None]
+
+
+def test_a_kana_field_cannot_return_a_kanji(engine: OnnxEngine) -> None:
+    # カ and the kanji 力 look alike; unmasked, the model reads the kanji
+    crop = render("カ", GOTHIC)
+    free = engine.recognize([crop], None)[0]
+    kana = engine.recognize([crop], charsets.KANA)[0]
+    assert free.text == "力"
+    assert kana.text == "カ"
+    # a real kanji in a kana field still comes back as kana only
+    for text in ("納", "宮", "力"):
+        r = engine.recognize([render(text)], charsets.KANA)[0]
+        assert all(ch in charsets.KANA for ch in r.text), r
+
+
+def test_text_fields_only_hold_jis_x_0213(engine: OnnxEngine) -> None:
+    text = charsets.text_charset()
+    assert "纳" not in text and "宫" not in text  # simplified Chinese
+    assert "納" in text and "宮" in text and "髙" in text
+    results = engine.recognize([render("納付"), render("宮本")], text)
+    assert [r.text for r in results] == ["納付", "宮本"]
+
+
+def test_masking_picks_the_best_allowed_class(engine: OnnxEngine) -> None:
+    # A made-up model output: 纳 wins every step it is not blank, 納 is second.
+    probs = np.full((6, len(engine.classes)), 1e-6, np.float32)
+    blank, nano, na = 0, engine._index["纳"][0], engine._index["納"][0]
+    probs[[0, 2, 3, 5], blank] = 0.9
+    probs[[1, 4], nano] = 0.6
+    probs[[1, 4], na] = 0.3
+    free = engine.decode(probs, None)
+    masked = engine.decode(probs, charsets.text_charset())
+    assert free.text == "纳纳"
+    assert masked.text == "納納"
+    assert all(c > 0.9 for c in masked.char_confidences)  # renormalised over what is allowed
+
+
+def test_length_constrained_decoding_adds_the_character_a_comb_says_is_there(
+    engine: OnnxEngine,
+) -> None:
+    one, seven = engine._index["1"][0], engine._index["7"][0]
+    probs = np.full((6, len(engine.classes)), 1e-6, np.float32)
+    # two 1s written close: the middle step is nearly blank, greedy merges them
+    probs[0, one], probs[1, one], probs[1, 0], probs[2, one] = 0.9, 0.55, 0.45, 0.9
+    probs[3, 0], probs[4, seven], probs[5, 0] = 0.9, 0.9, 0.9
+    greedy = engine.decode(probs, charsets.DIGITS)
+    exact = engine.decode(probs, charsets.DIGITS, length=3)
+    assert greedy.text == "17"
+    assert exact.text == "117"
+    assert exact.confidence < greedy.confidence  # the model did not see it that way
+
+
+def test_best_path_of_length_is_none_when_too_short() -> None:
+    sub = np.full((2, 3), 1 / 3, np.float32)
+    assert best_path_of_length(sub, 3) is None
+
+
+def test_digits_and_spans(engine: OnnxEngine) -> None:
+    r = engine.recognize([render("0781234567")], charsets.DIGITS)[0]
+    assert r.text == "0781234567"
+    assert r.spans is not None and len(r.spans) == len(r.text)
+    centres = [(a + b) / 2 for a, b in r.spans]
+    assert centres == sorted(centres) and 0 <= centres[0] and centres[-1] <= 1
