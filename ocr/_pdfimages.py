@@ -1,32 +1,30 @@
-"""The fast path for scanner PDFs: take each page's one image out as stored.
+"""The fast path for scanner PDFs: read the page tree and take each page's image as stored.
 
 A scanner writes a PDF page as one full-page image: JPEG (``DCTDecode``) for
-colour and gray, 1-bit ``FlateDecode`` (or CCITT) for bilevel. Rendering such
-a page at 300 dpi with poppler costs ~0.45 s; reading the image's stream
-costs milliseconds. ``pdfimages -list`` (poppler) says which image object is
-on which page and where it is placed; the stream is then read from the file
-directly (a stream object is never inside an object stream, so ``N G obj``
-finds it). Anything unusual -- several images on a page, a predictor, an
-encoding other than JPEG or raw/Flate, an image that does not cover the page
--- is left to rendering, which is always correct.
+colour and gray, 1-bit ``FlateDecode`` for bilevel. Rendering such a page at
+300 dpi with poppler costs ~0.45 s; reading the image's stream costs
+milliseconds. This module reads just enough of the file -- the
+cross-reference table, the page tree, each page's size and image objects --
+to find those streams, with no subprocess at all (``pdfinfo`` and
+``pdfimages`` cost ~20 ms each to start).
+
+Anything it does not understand -- a cross-reference stream, encryption,
+several images on a page, an image smaller than its page, a predictor, an
+encoding other than JPEG or raw/Flate gray -- makes it give up for that
+file or page, and poppler does the job (:mod:`ocr.io`), which is always
+correct.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
 import zlib
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-# page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio
-_ROW = re.compile(
-    r"^\s*(?P<page>\d+)\s+\d+\s+(?P<type>\S+)\s+(?P<w>\d+)\s+(?P<h>\d+)\s+(?P<color>\S+)\s+"
-    r"(?P<comp>\d+)\s+(?P<bpc>\d+)\s+(?P<enc>\S+)\s+\S+\s+(?P<obj>\d+)\s+(?P<gen>\d+)\s+"
-    r"(?P<xppi>\d+)\s+(?P<yppi>\d+)"
-)
+Ref = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -42,74 +40,192 @@ class Embedded:
     bilevel: bool = False
 
 
-def _list(path: Path) -> list[dict[str, str]]:
-    try:
-        out = subprocess.run(
-            ["pdfimages", "-list", str(path)], check=True, capture_output=True, timeout=60
-        ).stdout.decode("latin-1")
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [m.groupdict() for line in out.splitlines() if (m := _ROW.match(line))]
+@dataclass
+class PdfLayout:
+    """What the page tree says: page sizes (points), encryption, each page's one image."""
+
+    page_sizes: list[tuple[float, float]]
+    encrypted: bool = False
+    images: dict[int, Embedded] = field(default_factory=dict)
 
 
-def _object(data: bytes, number: int, gen: int) -> int | None:
-    """Offset of the last definition of object ``number gen``."""
-    found = None
-    for m in re.finditer(rb"(?<![0-9])%d\s+%d\s+obj\b" % (number, gen), data):
-        found = m.end()
-    return found
+# -- a small PDF object parser ------------------------------------------------------
+
+_TOKEN = re.compile(
+    rb"\s*(?:(<<)|(>>)|(\[)|(\])|/([^\s/<>\[\]()%{}]*)|(\d+)\s+(\d+)\s+R\b|"
+    rb"([-+]?\d*\.?\d+)|(\((?:\\.|[^\\)])*\))|(<[0-9A-Fa-f\s]*>)|(true|false|null))"
+)
 
 
-def _stream(data: bytes, number: int, gen: int) -> tuple[bytes, bytes] | None:
-    """The dictionary text and the raw stream bytes of an object."""
-    start = _object(data, number, gen)
-    if start is None:
+class _Name(str):
+    """A PDF name (``/DCTDecode``), told apart from a string."""
+
+
+def _parse(text: bytes, pos: int = 0) -> tuple[Any, int]:
+    """One PDF object from ``text`` at ``pos``: dict, list, _Name, int/float, Ref, bytes, None."""
+    m = _TOKEN.match(text, pos)
+    if m is None:
+        raise ValueError("unreadable PDF object")
+    end = m.end()
+    if m.group(1):
+        out: dict[str, Any] = {}
+        while True:
+            close = re.match(rb"\s*>>", text[end:])
+            if close:
+                return out, end + close.end()
+            key, end = _parse(text, end)
+            if not isinstance(key, _Name):
+                raise ValueError("a PDF dictionary key must be a name")
+            value, end = _parse(text, end)
+            out[str(key)] = value
+    if m.group(3):
+        items: list[Any] = []
+        while True:
+            close = re.match(rb"\s*\]", text[end:])
+            if close:
+                return items, end + close.end()
+            item, end = _parse(text, end)
+            items.append(item)
+    if m.group(5) is not None:
+        return _Name(m.group(5).decode("latin-1")), end
+    if m.group(6):
+        return (int(m.group(6)), int(m.group(7))), end
+    if m.group(8):
+        number = m.group(8)
+        return (float(number) if b"." in number else int(number)), end
+    if m.group(9) or m.group(10):
+        return (m.group(9) or m.group(10)), end
+    if m.group(11):
+        word = m.group(11)
+        return {b"true": True, b"false": False}.get(word), end
+    raise ValueError("unexpected PDF token")
+
+
+class _Reader:
+    """Objects of one PDF file, found through its classic cross-reference table."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.offsets: dict[Ref, int] = {}
+        self.trailer: dict[str, Any] = {}
+        self._read_xref()
+
+    def _read_xref(self) -> None:
+        data = self.data
+        start = data.rfind(b"startxref")
+        m = re.match(rb"startxref\s+(\d+)", data[start:]) if start >= 0 else None
+        pos = int(m.group(1)) if m else -1
+        seen: set[int] = set()
+        while 0 <= pos < len(data) and pos not in seen:
+            if data[pos : pos + 4] != b"xref":
+                raise ValueError("no classic cross-reference table (an xref stream)")
+            seen.add(pos)
+            cursor = pos + 4
+            while True:
+                head = re.match(rb"\s*(\d+)\s+(\d+)\s*\r?\n", data[cursor : cursor + 40])
+                if head is None:
+                    break
+                first, count = int(head.group(1)), int(head.group(2))
+                cursor += head.end()
+                for k in range(count):
+                    row = data[cursor + 20 * k : cursor + 20 * k + 20]
+                    if len(row) >= 18 and row[17:18] == b"n":
+                        self.offsets.setdefault((first + k, int(row[11:16])), int(row[0:10]))
+                cursor += 20 * count
+            trailer = re.match(rb"\s*trailer\s*", data[cursor : cursor + 20])
+            if trailer is None:
+                raise ValueError("no trailer")
+            value, _ = _parse(data, cursor + trailer.end())
+            for key, item in value.items():
+                self.trailer.setdefault(key, item)
+            prev = value.get("Prev")
+            pos = int(prev) if isinstance(prev, int) else -1
+
+    def body(self, ref: Ref) -> int:
+        """Offset just after ``n g obj``."""
+        at = self.offsets.get(ref)
+        if at is None and not self.trailer:
+            # the fallback reader knows only the image: find other objects by search
+            for hit in re.finditer(rb"(?<![0-9])%d\s+%d\s+obj\b" % ref, self.data):
+                at = hit.start()
+        if at is None:
+            raise ValueError(f"object {ref} is not in the cross-reference table")
+        m = re.match(rb"\s*%d\s+%d\s+obj\b" % ref, self.data[at : at + 40])
+        if m is None:
+            raise ValueError(f"object {ref} is not where the table says")
+        return at + m.end()
+
+    def get(self, value: Any) -> Any:
+        """``value`` with an indirect reference resolved."""
+        if isinstance(value, tuple):
+            obj, _ = _parse(self.data, self.body(value))
+            return obj
+        return value
+
+    def stream(self, ref: Ref) -> tuple[dict[str, Any], bytes]:
+        start = self.body(ref)
+        head, end = _parse(self.data, start)
+        m = re.match(rb"\s*stream\r?\n", self.data[end : end + 12])
+        if not isinstance(head, dict) or m is None:
+            raise ValueError(f"object {ref} is not a stream")
+        begin = end + m.end()
+        length = self.get(head.get("Length"))
+        if not isinstance(length, int):
+            raise ValueError("stream without a length")
+        if not self.data[begin + length : begin + length + 20].lstrip().startswith(b"endstream"):
+            raise ValueError("stream length does not match")
+        return head, self.data[begin : begin + length]
+
+
+def _pages(
+    reader: _Reader, node: Any, inherited: dict[str, Any], out: list[dict[str, Any]]
+) -> None:
+    node = reader.get(node)
+    if not isinstance(node, dict) or len(out) > 10_000:
+        raise ValueError("bad page tree")
+    scope = dict(inherited)
+    for key in ("MediaBox", "Resources", "Rotate"):
+        if key in node:
+            scope[key] = node[key]
+    if node.get("Type") == "Pages":
+        for kid in reader.get(node.get("Kids")) or []:
+            _pages(reader, kid, scope, out)
+    else:
+        out.append(scope)
+
+
+def _image(reader: _Reader, page: dict[str, Any], size: tuple[float, float]) -> Embedded | None:
+    resources = reader.get(page.get("Resources")) or {}
+    xobjects = reader.get(resources.get("XObject")) or {}
+    if not isinstance(xobjects, dict) or len(xobjects) != 1:
         return None
-    head_end = data.find(b"stream", start)
-    if head_end < 0:
+    ref = next(iter(xobjects.values()))
+    if not isinstance(ref, tuple):
         return None
-    head = data[start:head_end]
-    body = head_end + len(b"stream")
-    if data[body : body + 2] == b"\r\n":
-        body += 2
-    elif data[body : body + 1] in (b"\n", b"\r"):
-        body += 1
-    length_ref = re.search(rb"/Length\s+(\d+)\s+(\d+)\s+R", head)
-    length_num = re.search(rb"/Length\s+(\d+)", head)
-    length: int | None = None
-    if length_ref:
-        ref = _object(data, int(length_ref.group(1)), int(length_ref.group(2)))
-        if ref is not None and (m := re.match(rb"\s*(\d+)", data[ref:])):
-            length = int(m.group(1))
-    elif length_num:
-        length = int(length_num.group(1))
-    if length is None or not data[body + length : body + length + 20].lstrip().startswith(
-        b"endstream"
-    ):
-        end = data.find(b"endstream", body)
-        if end < 0:
-            return None
-        length = len(data[body:end].rstrip(b"\r\n"))
-    return head, data[body : body + length]
-
-
-def _filters(head: bytes) -> list[bytes]:
-    m = re.search(rb"/Filter\s*(\[[^\]]*\]|/\w+)", head)
-    return re.findall(rb"/(\w+)", m.group(1)) if m else []
-
-
-def _decode(row: dict[str, str], head: bytes, raw: bytes) -> Embedded | None:
-    w, h, bpc, comp = int(row["w"]), int(row["h"]), int(row["bpc"]), int(row["comp"])
-    color = row["color"] not in ("gray", "index")
-    ppi = float(row["xppi"])
-    filters = _filters(head)
-    if b"/DecodeParms" in head or b"/Decode " in head or b"/Decode[" in head:
-        return None  # predictors, inverted decode arrays: let poppler do it
-    if filters == [b"DCTDecode"]:
-        return Embedded(w, h, color, ppi, jpeg=raw)
-    if filters not in ([b"FlateDecode"], []) or comp != 1 or row["color"] != "gray":
+    head, raw = reader.stream(ref)
+    if head.get("Subtype") != "Image" or "DecodeParms" in head or "Decode" in head:
+        return None  # a form XObject, predictors, inverted decode arrays: poppler's job
+    if head.get("ImageMask") or "SMask" in head or "Mask" in head:
         return None
-    pixels = zlib.decompress(raw) if filters else raw
+    w, h = reader.get(head.get("Width")), reader.get(head.get("Height"))
+    bpc = reader.get(head.get("BitsPerComponent"))
+    space = reader.get(head.get("ColorSpace"))
+    if not (isinstance(w, int) and isinstance(h, int) and isinstance(bpc, int)):
+        return None
+    # the image must cover the page (same aspect) at 100 dpi or more
+    w_pt, h_pt = size
+    if w_pt <= 0 or h_pt <= 0 or abs(w / h - w_pt / h_pt) > 0.02 * (w_pt / h_pt):
+        return None
+    ppi = w / w_pt * 72
+    if ppi < 100:
+        return None
+    filters = reader.get(head.get("Filter"))
+    names = [str(f) for f in (filters if isinstance(filters, list) else [filters]) if f]
+    if names == ["DCTDecode"] and space in ("DeviceRGB", "DeviceGray") and bpc == 8:
+        return Embedded(w, h, space == "DeviceRGB", ppi, jpeg=raw)
+    if names not in (["FlateDecode"], []) or space != "DeviceGray":
+        return None
+    pixels = zlib.decompress(raw) if names else raw
     if bpc == 1:
         stride = (w + 7) // 8
         if len(pixels) < stride * h:
@@ -123,36 +239,83 @@ def _decode(row: dict[str, str], head: bytes, raw: bytes) -> Embedded | None:
     return None
 
 
-def embedded_pages(path: Path, page_sizes_pt: list[tuple[float, float]]) -> dict[int, Embedded]:
-    """Pages (1-based) that are exactly one image covering the page, with that image."""
-    rows = _list(path)
-    by_page: dict[int, list[dict[str, str]]] = {}
-    for row in rows:
-        by_page.setdefault(int(row["page"]), []).append(row)
-    if not by_page:
+def read_layout(data: bytes) -> PdfLayout | None:
+    """The page sizes and page images of a simple PDF; ``None`` to leave it to poppler."""
+    try:
+        reader = _Reader(data)
+        if "Encrypt" in reader.trailer:
+            return PdfLayout([], encrypted=True)
+        root = reader.get(reader.trailer.get("Root"))
+        pages: list[dict[str, Any]] = []
+        _pages(reader, root.get("Pages"), {}, pages)
+        sizes: list[tuple[float, float]] = []
+        for page in pages:
+            box = reader.get(page.get("MediaBox"))
+            x0, y0, x1, y1 = (float(reader.get(v)) for v in box)
+            size = (abs(x1 - x0), abs(y1 - y0))
+            if int(reader.get(page.get("Rotate")) or 0) % 180:
+                size = (size[1], size[0])
+            sizes.append(size)
+        layout = PdfLayout(sizes)
+        for number, (page, size) in enumerate(zip(pages, sizes, strict=True), start=1):
+            if int(reader.get(page.get("Rotate")) or 0) % 360:
+                continue  # a rotated page: let poppler render it upright
+            try:
+                image = _image(reader, page, size)
+            except (ValueError, zlib.error, KeyError, TypeError):
+                image = None
+            if image is not None:
+                layout.images[number] = image
+        return layout
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError):
+        return None
+
+
+# -- fallback: poppler lists the images, the streams are read from the file -----------
+
+# page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio
+_ROW = re.compile(
+    r"^\s*(?P<page>\d+)\s+\d+\s+(?P<type>\S+)\s+(?P<w>\d+)\s+(?P<h>\d+)\s+(?P<color>\S+)\s+"
+    r"(?P<comp>\d+)\s+(?P<bpc>\d+)\s+(?P<enc>\S+)\s+\S+\s+(?P<obj>\d+)\s+(?P<gen>\d+)\s+"
+    r"(?P<xppi>\d+)\s+(?P<yppi>\d+)"
+)
+
+
+def listed_images(path: str, data: bytes, sizes: list[tuple[float, float]]) -> dict[int, Embedded]:
+    """Page images found with ``pdfimages -list`` (for files :func:`read_layout` gives up on).
+
+    A stream object is never inside an object stream, so its ``n g obj`` header
+    can be searched for even when the cross-reference table is a stream.
+    """
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["pdfimages", "-list", path], check=True, capture_output=True, timeout=60
+        ).stdout.decode("latin-1")
+    except (OSError, subprocess.SubprocessError):
         return {}
-    data = path.read_bytes()
-    out: dict[int, Embedded] = {}
-    for page, page_rows in by_page.items():
-        if len(page_rows) != 1 or page_rows[0]["type"] != "image" or page > len(page_sizes_pt):
+    rows: dict[int, list[dict[str, str]]] = {}
+    for line in out.splitlines():
+        m = _ROW.match(line)
+        if m:
+            rows.setdefault(int(m["page"]), []).append(m.groupdict())
+    found: dict[int, Embedded] = {}
+    for page, listed in rows.items():
+        if len(listed) != 1 or listed[0]["type"] != "image" or page > len(sizes):
             continue
-        row = page_rows[0]
-        w_pt, h_pt = page_sizes_pt[page - 1]
-        xppi, yppi = float(row["xppi"]), float(row["yppi"])
-        if xppi < 100 or yppi < 100:
+        ref = (int(listed[0]["obj"]), int(listed[0]["gen"]))
+        hits = [h.start() for h in re.finditer(rb"(?<![0-9])%d\s+%d\s+obj\b" % ref, data)]
+        if not hits:
             continue
-        # the image must cover the page: its size at its placement ppi is the page size
-        if abs(int(row["w"]) / xppi * 72 - w_pt) > 0.02 * w_pt:
-            continue
-        if abs(int(row["h"]) / yppi * 72 - h_pt) > 0.02 * h_pt:
-            continue
-        stream = _stream(data, int(row["obj"]), int(row["gen"]))
-        if stream is None:
-            continue
+        at = hits[-1]
+        reader = _Reader.__new__(_Reader)
+        reader.data, reader.offsets, reader.trailer = data, {ref: at}, {}
         try:
-            image = _decode(row, *stream)
-        except (zlib.error, ValueError):
+            fake_page = {"Resources": {"XObject": {"Im": ref}}}
+            image = _image(reader, fake_page, sizes[page - 1])
+        except (ValueError, zlib.error, KeyError, TypeError):
             image = None
         if image is not None:
-            out[page] = image
-    return out
+            found[page] = image
+    return found

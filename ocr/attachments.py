@@ -5,13 +5,12 @@ the ink sits in one block (:func:`_content`; a grey card ground may vanish
 in a bilevel scan, the ink does not). The block's size in millimetres (an A4
 sheet is 210 mm wide) decides:
 
-* landscape and wider than :data:`PASSBOOK_MIN_MM` -- an open passbook (通帳)
-  → ``passbook_copy`` if its first lines name a bank (a short letter has the
-  same shape);
+* wider than :data:`PASSBOOK_MIN_MM` and low -- an open passbook (通帳)
+  → ``passbook_copy`` (a letter's text block is about as tall as it is wide);
 * card-sized (ID-1 is 85.6 × 54 mm; copies are often enlarged, sometimes with
   the back copied below) -- an ID photo (a large dark block in the card) makes
-  it an ``id_copy``; without one (健康保険証, キャッシュカード) its first text
-  lines are read and bank words (銀行, 金庫, 預金 ...) make it a
+  it an ``id_copy``; without one (健康保険証, キャッシュカード) its title line
+  is read (one crop) and bank words (銀行, 金庫, 預金 ...) make it a
   ``passbook_copy`` (a cash card copy counts as the account proof), anything
   else an ``id_copy``.
 
@@ -27,50 +26,55 @@ import cv2
 import numpy as np
 
 from ocr.charsets import text_charset
-from ocr.preprocess import INK_LEVEL
+from ocr.regions import paper_level
 
 if TYPE_CHECKING:
     from ocr.identify import PageKind, PageReading
     from ocr.io import Page
 
 A4_WIDTH_MM = 210.0
-SCALE = 0.125
+SCALE = 0.25
 CARD_MM = (60.0, 150.0)
 """Longer side (mm) of a card copy: ID-1 from a little reduced to well enlarged."""
 PASSBOOK_MIN_MM = 150.0
+PASSBOOK_MAX_HEIGHT = 0.85
+PASSBOOK_SURE = 0.7
+"""An open passbook is wide and low (height under 0.7 of its width); a short letter's
+text block can be nearly as low, and then the first line decides."""
 BANK_WORDS = re.compile(r"銀行|金庫|信用組合|農協|労金|ゆうちょ|キャッシュ|預金|通帳|BANK|口座")
 
 Box = tuple[int, int, int, int]
 
 
-def _content(gray: np.ndarray) -> Box | None:
-    """The box around all the ink on the page (edge shadows left out), page pixels."""
-    ink = (gray < INK_LEVEL).astype(np.uint8) * 255
-    small = cv2.resize(ink, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_AREA) > 10
-    n, _, stats, _ = cv2.connectedComponentsWithStats(small.astype(np.uint8), connectivity=8)
+def _content(small: np.ndarray) -> Box | None:
+    """The box around all the ink of a downscaled page (edge shadows left out), small pixels."""
+    ink = (small < paper_level(small) * 0.85).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     h, w = small.shape
     boxes = []
     for i in range(1, n):
-        x, y, bw, bh, _ = (int(v) for v in stats[i])
-        if x == 0 or y == 0 or x + bw >= w or y + bh >= h:
+        x, y, bw, bh, area = (int(v) for v in stats[i])
+        if x == 0 or y == 0 or x + bw >= w or y + bh >= h or area < 3:
             continue
         boxes.append((x, y, x + bw, y + bh))
     if not boxes:
         return None
     x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
     x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
-    return (int(x0 / SCALE), int(y0 / SCALE), int((x1 - x0) / SCALE), int((y1 - y0) / SCALE))
+    return (x0, y0, x1 - x0, y1 - y0)
 
 
-def _has_photo(gray: np.ndarray, box: Box, mm: float) -> bool:
+def _has_photo(small: np.ndarray, box: Box, mm: float) -> bool:
     """Whether a card holds an ID photo: a dark, solid blob at least 8 mm each way.
 
     Printed characters on a card are under 6 mm and mostly thin strokes.
     """
     x, y, w, h = box
-    region = gray[y : y + h, x : x + w]
+    region = small[y : y + h, x : x + w]
     dark = cv2.morphologyEx(
-        (region < 110).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)
+        (region < paper_level(small) * 0.5).astype(np.uint8),
+        cv2.MORPH_CLOSE,
+        np.ones((3, 3), np.uint8),
     )
     n, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     side = 8.0 / mm
@@ -81,34 +85,28 @@ def _has_photo(gray: np.ndarray, box: Box, mm: float) -> bool:
     return False
 
 
-def _top_lines(gray: np.ndarray, box: Box, count: int = 2) -> list[np.ndarray]:
-    """Crops of the first text lines inside a box (big blobs such as a photo left out)."""
+def _title(gray: np.ndarray, box: Box) -> np.ndarray | None:
+    """The first text line inside a box (page pixels), a photo or other big blob left out."""
     x, y, w, h = box
     region = gray[y : y + h, x : x + w]
-    ink = (region < INK_LEVEL).astype(np.uint8)
+    small = cv2.resize(region, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    ink = (small < paper_level(small) * 0.7).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    big = (stats[:, cv2.CC_STAT_HEIGHT] > h * 0.12) | (stats[:, cv2.CC_STAT_WIDTH] > w * 0.5)
+    big = (stats[:, cv2.CC_STAT_HEIGHT] > small.shape[0] * 0.12) | (
+        stats[:, cv2.CC_STAT_WIDTH] > small.shape[1] * 0.5
+    )
     big[0] = True
     ink[big[labels]] = 0
-    rows = ink.sum(axis=1) > 0
-    lines: list[np.ndarray] = []
-    start = None
-    for i, on in enumerate([*rows.tolist(), False]):
-        if on and start is None:
-            start = i
-        elif not on and start is not None:
-            if i - start >= max(8, h * 0.02):
-                band = ink[start:i]
-                crop = np.where(band > 0, region[start:i], 255).astype(np.uint8)
-                # the first phrase only: a passbook's facing page shares the row
-                cols = np.nonzero(band.any(axis=0))[0]
-                breaks = np.nonzero(np.diff(cols) > (i - start))[0]
-                end = cols[breaks[0]] if len(breaks) else cols[-1]
-                lines.append(crop[:, cols[0] : end + 1])
-                if len(lines) == count:
-                    break
-            start = None
-    return lines
+    rows = np.nonzero(ink.any(axis=1))[0]
+    if len(rows) == 0:
+        return None
+    start = end = int(rows[0])
+    while end + 1 < ink.shape[0] and ink[end + 1].any():
+        end += 1
+    band = ink[start : end + 1]
+    cols = np.nonzero(band.any(axis=0))[0]
+    y0, y1 = start * 2, (end + 1) * 2
+    return region[y0:y1, int(cols[0]) * 2 : (int(cols[-1]) + 1) * 2]
 
 
 def classify_page(page: Page, reading: PageReading, engine: str | None = None) -> PageKind:
@@ -116,29 +114,34 @@ def classify_page(page: Page, reading: PageReading, engine: str | None = None) -
     if reading.kind in ("blank", "unusable"):
         return reading.kind
     gray = page.gray
-    mm = A4_WIDTH_MM / min(gray.shape[:2])
-    box = _content(gray)
+    small = cv2.resize(gray, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_AREA)
+    mm = A4_WIDTH_MM / min(small.shape[:2])
+    box = _content(small)
     if box is None:
         return "other"
     w_mm, h_mm = box[2] * mm, box[3] * mm
-    if PASSBOOK_MIN_MM <= w_mm <= 220 and 60 <= h_mm < w_mm:
-        # an open passbook -- or a short letter: the first lines say which
-        return "passbook_copy" if _bank_words(gray, box, engine) else "other"
+    if PASSBOOK_MIN_MM <= w_mm <= 220 and 60 <= h_mm <= PASSBOOK_MAX_HEIGHT * w_mm:
+        if h_mm <= PASSBOOK_SURE * w_mm:
+            return "passbook_copy"
+        # as low as a short letter: a passbook's first line names its bank
+        return "passbook_copy" if _bank_title(gray, box, engine) else "other"
     card = CARD_MM[0] <= max(w_mm, h_mm) <= CARD_MM[1] and min(w_mm, h_mm) <= 0.8 * max(w_mm, h_mm)
     front_and_back = CARD_MM[0] <= w_mm <= CARD_MM[1] and w_mm < h_mm <= 1.8 * w_mm
     if not (card or front_and_back):
         return "other"
-    if _has_photo(gray, box, mm):
+    if _has_photo(small, box, mm):
         return "id_copy"
-    return "passbook_copy" if _bank_words(gray, box, engine, lines=1) else "id_copy"
+    # no photo: a health insurance card, or a bank's cash card -- its title says which
+    return "passbook_copy" if _bank_title(gray, box, engine) else "id_copy"
 
 
-def _bank_words(gray: np.ndarray, box: Box, engine: str | None, lines: int = 3) -> bool:
-    """Whether the first text lines in ``box`` name a bank or an account (a few crops read)."""
-    crops = _top_lines(gray, box, lines)
-    if not crops:
+def _bank_title(gray: np.ndarray, small_box: Box, engine: str | None) -> bool:
+    """Whether the first text line of a block names a bank or an account (one crop read)."""
+    x, y, w, h = (int(v / SCALE) for v in small_box)
+    title = _title(gray, (x, y, w, h))
+    if title is None:
         return False
     from ocr.engine import DEFAULT_ENGINE, get_engine
 
-    texts = get_engine(engine or DEFAULT_ENGINE).recognize(crops, text_charset())
-    return any(BANK_WORDS.search(t.text) for t in texts)
+    read = get_engine(engine or DEFAULT_ENGINE).recognize([title], text_charset())[0]
+    return bool(BANK_WORDS.search(read.text))

@@ -206,7 +206,9 @@ def _plan_text(
             draft.ink_px += part.cells or 0
         else:
             assert box is not None
-            sub = clean_cut(gray, alignment, tpl, grow(box, 8, 6, limit=size))
+            # the box's own border, should the alignment leave a trace of it
+            rules = (max(60, int(box[2] * 0.5)), max(30, int(box[3] * 0.7)))
+            sub = clean_cut(gray, alignment, tpl, grow(box, 8, 6, limit=size), rules=rules)
             part = _box_part(name, spec, sub, plan, charset, draft)
         draft.parts.append(part)
     plan.drafts.append(draft)
@@ -276,36 +278,74 @@ def plan_fields(
 # -- after recognition ------------------------------------------------------------
 
 
+def _boundary_gaps(part: Part, centres: list[float]) -> list[float]:
+    """For each pair of neighbouring characters, the widest empty run between them (px)."""
+    out = []
+    for left, right in zip(centres, centres[1:], strict=False):
+        widest = 0.0
+        for start, end in part.gaps:
+            overlap = min(end, right) - max(start, left)
+            widest = max(widest, overlap)
+        out.append(widest)
+    return out
+
+
 def with_space(part: Part, r: Recognition) -> tuple[str, float]:
     """The recognised text with the writer's word gap as a space, and how sure that is.
 
-    The widest gap between strokes is the word gap; the characters whose
-    recognised position lies left of it are the first word.
+    Between every two neighbouring characters (placed by the recogniser's
+    character positions) the empty run of ink columns is measured; the word
+    gap is where that run, and the distance between the characters, are
+    largest. A name always has one; free text only where the gap is clearly
+    wide (:data:`WORD_GAP`). Two digits or a katakana word are never split:
+    a wide gap between digits is rather a symbol the reading missed (・).
     """
     text = r.text
     if not part.space or not part.gaps or len(text) < 2 or part.height <= 0:
         return text, 1.0
-    start, end = part.gaps[0]
-    runner = part.gaps[1][1] - part.gaps[1][0] if len(part.gaps) > 1 else 0
-    if (end - start) < part.min_gap * part.height or (end - start) < part.min_ratio * runner:
-        return text, 1.0
-    centre = (start + end) / 2 / max(1, part.width)
+    width = max(1, part.width)
     if r.spans and len(r.spans) == len(text):
-        k = sum(1 for a, b in r.spans if (a + b) / 2 < centre)
+        centres = [(a + b) / 2 * width for a, b in r.spans]
     else:
-        k = round(len(text) * centre)
-    if k <= 0 or k >= len(text):
-        return text, 0.5 if part.min_gap == 0 else 1.0
-    if part.min_gap > 0 and (NO_SPACE_NEXT_TO & {text[k - 1], text[k]}):
-        return text, 1.0
-    if part.min_gap > 0 and _same_script(text[k - 1], text[k]):
-        # free text never breaks a katakana word or a number with a space; a wide
-        # gap between two digits is more likely a symbol the reading missed (・)
-        return text, 0.6 if text[k - 1].isdigit() else 1.0
+        centres = [(i + 0.5) * width / len(text) for i in range(len(text))]
+    gaps = _boundary_gaps(part, centres)
+    pitches = [b - a for a, b in zip(centres, centres[1:], strict=False)]
+    usual = float(np.median(pitches)) or 1.0
+    scores = [g / part.height + (p / usual - 1) for g, p in zip(gaps, pitches, strict=True)]
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    best = order[0]
+    k = best + 1
+    gap = gaps[best]
+    runner = max((g for i, g in enumerate(gaps) if i != best), default=0.0)
+    if part.min_gap > 0:
+        if gap < part.min_gap * part.height or gap < part.min_ratio * runner:
+            return text, 1.0
+        if NO_SPACE_NEXT_TO & {text[k - 1], text[k]}:
+            return text, 1.0
+        if _same_script(text[k - 1], text[k]):
+            return text, 0.6 if text[k - 1].isdigit() else 1.0
+    elif gap <= 0:
+        return text, 0.5  # a name written without a gap: where it splits is a guess
     sure = 1.0
-    if runner and (end - start) < CLEAR_GAP * runner:
+    if len(order) > 1 and scores[best] - scores[order[1]] < 0.15:
         sure = 0.6
     return text[:k] + part.space + text[k:], sure
+
+
+def digit_gaps(part: Part, r: Recognition) -> bool:
+    """Whether two neighbouring digits stand wide apart (a missed ・ or -, likely)."""
+    text = r.text
+    if not part.gaps or len(text) < 2 or part.height <= 0 or not r.spans:
+        return False
+    if len(r.spans) != len(text):
+        return False
+    width = max(1, part.width)
+    centres = [(a + b) / 2 * width for a, b in r.spans]
+    gaps = _boundary_gaps(part, centres)
+    return any(
+        text[i].isdigit() and text[i + 1].isdigit() and g >= 0.5 * part.height
+        for i, g in enumerate(gaps)
+    )
 
 
 def _same_script(a: str, b: str) -> bool:
@@ -356,6 +396,8 @@ def _part_text(part: Part, results: list[Recognition]) -> tuple[str, float, list
     for n, i in enumerate(part.segments):
         r = results[i]
         text, sure = with_space(part, r)
+        if part.space == " " and digit_gaps(part, r):
+            sure = min(sure, 0.6)
         if part.sizes and n < len(part.sizes):
             text, kana_sure = kana_sizes(text, part.sizes[n])
             sure = min(sure, kana_sure)

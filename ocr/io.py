@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ocr._pdfimages import Embedded, embedded_pages
+from ocr._pdfimages import Embedded, listed_images, read_layout
 from shinsei.config import settings
 from shinsei.errors import BadInputError
 
@@ -84,6 +84,25 @@ def _pdf_info(path: Path) -> dict[str, object]:
         raise BadInputError(str(path), "the PDF is damaged or truncated") from None
 
 
+def _pdf_layout(path: Path) -> FileInfo | None:
+    """A PDF's pages from its own page tree, without starting poppler (most scanner PDFs)."""
+    try:
+        layout = read_layout(path.read_bytes())
+    except OSError:
+        return None
+    if layout is None:
+        return None
+    if layout.encrypted:
+        raise BadInputError(str(path), "the PDF is encrypted (password protected)")
+    if not layout.page_sizes:
+        raise BadInputError(str(path), "the PDF has no pages")
+    sizes = [(round(w / 72 * RENDER_DPI), round(h / 72 * RENDER_DPI)) for w, h in layout.page_sizes]
+    limit = settings().max_pixels
+    for number, (w, h) in enumerate(sizes, start=1):
+        _check_pixels(path, number, w, h, limit)
+    return FileInfo("pdf", sizes)
+
+
 def probe(path: Path) -> FileInfo:
     """Check a scan file from its header; raise :class:`BadInputError` if it cannot be used."""
     limit = settings().max_pixels
@@ -94,6 +113,9 @@ def probe(path: Path) -> FileInfo:
         raise BadInputError(str(path), f"cannot be read ({exc.strerror})") from None
     kind = sniff(path, head)
     if kind == "pdf":
+        fast = _pdf_layout(path)
+        if fast is not None:
+            return fast
         info = _pdf_info(path)
         if str(info.get("Encrypted", "no")).startswith("yes"):
             raise BadInputError(str(path), "the PDF is encrypted (password protected)")
@@ -206,8 +228,13 @@ def read_pages(path: Path, info: FileInfo | None = None, *, color: bool = False)
     limit = settings().max_pixels
     if info.kind != "pdf":
         return list(_image_pages(path, info, limit, color=color))
-    sizes_pt = [(w / RENDER_DPI * 72, h / RENDER_DPI * 72) for w, h in info.page_sizes]
-    embedded = embedded_pages(path, sizes_pt)
+    data = path.read_bytes()
+    layout = read_layout(data)
+    if layout is not None and len(layout.page_sizes) == len(info.page_sizes):
+        embedded = layout.images
+    else:
+        sizes_pt = [(w / RENDER_DPI * 72, h / RENDER_DPI * 72) for w, h in info.page_sizes]
+        embedded = listed_images(str(path), data, sizes_pt)
     out: list[Page] = []
     for number in range(1, len(info.page_sizes) + 1):
         image = embedded.get(number)

@@ -41,7 +41,7 @@ MODEL_FILE = "PP-OCRv6_rec_small.onnx"
 HEIGHT = 48
 STRIDE = 8  # input columns per output time step
 MAX_BATCH_PIXELS = 48 * 8000  # one model call's input, in pixels of height 48
-PAD_WASTE = 1.25  # a batch may pad to at most this much of its crops' own width
+PAD_WASTE = 1.08  # a batch may pad to at most this much of its crops' own width
 MARGIN = 0.2  # white border added around a tight crop, as a fraction of its height
 LEVEL_PRIOR = {0: 1.0, 1: 1.0, 2: 0.35, 3: 0.2}
 """Weight of a character by its JIS level (:func:`ocr.charsets.jis_level`): a rare
