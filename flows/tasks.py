@@ -8,7 +8,6 @@ what is left, so it never does a document twice.
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -78,19 +77,15 @@ def validate_task(batch_id: str) -> dict[str, int]:
 
 @task(retries=2, retry_delay_seconds=[2, 10])
 def export_review_task(batch_id: str, out_dir: str | None = None) -> str | None:
-    """Write the batch's review workbook; ``None`` when nothing waits for review."""
-    from review.exporter import NothingToReview, export_review
+    """The batch's review workbook; ``None`` when nothing waits for review."""
+    from review.exporter import export_pending
 
     ledger = Ledger()
     folder = Path(out_dir) if out_dir else ledger.data_dir / "review" / batch_id
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"review-{batch_id}-{time.strftime('%Y%m%d-%H%M%S')}.xlsx"
-    try:
-        report = export_review(batch_id, out, ledger=ledger, exported_by="nightly")
-    except NothingToReview:
-        return None
-    get_run_logger().info("review workbook: %s (%d documents)", out, report.documents)
-    return str(report.path)
+    path = export_pending(batch_id, folder, ledger=ledger)
+    if path is not None:
+        get_run_logger().info("review workbook: %s", path)
+    return None if path is None else str(path)
 
 
 @task(retries=2, retry_delay_seconds=[10, 30])

@@ -611,3 +611,28 @@ def export_review(
     for problem in report.missing_images:
         log.warning("review export: crop image missing: %s", problem)
     return report
+
+
+def export_pending(
+    batch_id: str, folder: Path, *, ledger: Ledger | None = None, exported_by: str = "nightly"
+) -> Path | None:
+    """The batch's review workbook for tonight: a new export only when it would differ.
+
+    Returns ``None`` when nothing waits for review. When the latest export of
+    the batch holds exactly the documents waiting now, that workbook is
+    returned as it is: a re-run of the night does not hand reviewers a second
+    copy of the same work.
+    """
+    ledger = ledger or Ledger()
+    waiting = ledger.document_ids(batch_id=batch_id, states=[DocState.REVIEW])
+    if not waiting:
+        return None
+    latest = ReviewStore(ledger).latest_export(batch_id)
+    if (
+        latest is not None
+        and set(latest.document_ids) == set(waiting)
+        and Path(latest.file).is_file()
+    ):
+        return Path(latest.file)
+    out = folder / f"review-{batch_id}-{datetime.now(UTC):%Y%m%d-%H%M%S}.xlsx"
+    return export_review(batch_id, out, ledger=ledger, exported_by=exported_by).path

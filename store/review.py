@@ -140,6 +140,17 @@ class ReviewStore:
                 },
             )
 
+    def latest_export(self, batch_id: str) -> ReviewExport | None:
+        """The batch's most recent export, if any."""
+        with self.ledger.engine.connect() as conn:
+            export_id = conn.execute(
+                select(review_exports.c.export_id)
+                .where(review_exports.c.batch_id == batch_id)
+                .order_by(review_exports.c.created_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+        return None if export_id is None else self.find_export(export_id)
+
     def find_export(self, export_id: str) -> ReviewExport | None:
         with self.ledger.engine.connect() as conn:
             row = (
