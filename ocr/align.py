@@ -138,8 +138,9 @@ def find_marks(
             if area < 0.7 * bw * bh or not 0.7 <= bw / bh <= 1.4:
                 continue
             px, py = x0 + bx, y0 + by
-            if px == 0 or py == 0 or px + bw >= sw or py + bh >= sh:
-                continue  # touching the page edge: cut off, or a scanner shadow
+            edge = px == 0 or py == 0 or px + bw >= sw or py + bh >= sh
+            if edge and (bw < 0.75 * side or bh < 0.75 * side):
+                continue  # mostly cut off by the page edge, or a scanner shadow
             candidates.append((float(np.hypot(cents[i][0] - cx, cents[i][1] - cy)), i))
         for _, i in sorted(candidates):
             bx, by, bw, bh, _ = stats[i]
@@ -160,7 +161,12 @@ def find_marks(
 def _refine(
     gray: np.ndarray, x: float, y: float, w: float, h: float, side: float
 ) -> tuple[float, float] | None:
-    """The centroid of a mark at full resolution, ``None`` if it is not a solid square."""
+    """The centre of a mark at full resolution, ``None`` if it is not a solid square.
+
+    A mark a skewed sheet pushed partly over the page edge has lost a strip:
+    along that axis its centre is taken from the edge that is left, half the
+    square's extent (at the mark's angle) away.
+    """
     m = max(w, h) * 0.4
     x0, y0 = max(0, int(x - m)), max(0, int(y - m))
     x1, y1 = min(gray.shape[1], int(x + w + m)), min(gray.shape[0], int(y + h + m))
@@ -171,14 +177,31 @@ def _refine(
         return None
     i = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     area = float(stats[i][cv2.CC_STAT_AREA])
+    bx, by, bw, bh = (int(v) for v in stats[i][:4])
+    page_h, page_w = gray.shape[:2]
+    cut_l, cut_t = x0 + bx == 0, y0 + by == 0
+    cut_r, cut_b = x0 + bx + bw >= page_w, y0 + by + bh >= page_h
+    clipped = cut_l or cut_t or cut_r or cut_b
     # a solid square of the expected side (a 5° skew barely changes the area)
-    if not 0.6 * side**2 <= area <= 1.6 * side**2:
+    if not (0.45 if clipped else 0.6) * side**2 <= area <= 1.6 * side**2:
         return None
     pts = np.column_stack(np.nonzero(labels == i)[::-1]).astype(np.float32)
-    (_, _), (rw, rh), _ = cv2.minAreaRect(pts)
+    (_, _), (rw, rh), angle = cv2.minAreaRect(pts)
     if rw * rh <= 0 or area < 0.85 * rw * rh:
         return None
-    return (x0 + float(cents[i][0]), y0 + float(cents[i][1]))
+    cx, cy = x0 + float(cents[i][0]), y0 + float(cents[i][1])
+    if clipped:
+        theta = np.radians(angle % 90.0)
+        extent = side * (abs(np.cos(theta)) + abs(np.sin(theta)))
+        if cut_l:
+            cx = x0 + bx + bw - extent / 2
+        elif cut_r:
+            cx = x0 + bx + extent / 2
+        if cut_t:
+            cy = y0 + by + bh - extent / 2
+        elif cut_b:
+            cy = y0 + by + extent / 2
+    return (cx, cy)
 
 
 def fit_affine(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, float]:

@@ -84,6 +84,43 @@ def tidy_text(text: str) -> str:
     return _DIGIT_DASH.sub("-", text)
 
 
+_KANA_TWINS = "ロエカニハタトー"
+_KANJI_TWINS = "口工力二八夕卜一"
+TWINS = dict(zip(_KANA_TWINS + _KANJI_TWINS, _KANJI_TWINS + _KANA_TWINS, strict=True))
+"""Katakana and kanji that are drawn alike (ロ/口, カ/力, ー/一 ...)."""
+
+
+def _script(ch: str) -> str:
+    if "\u30a1" <= ch <= "\u30fc":
+        return "kana"
+    if "\u4e00" <= ch <= "\u9fff" or ch in "々〆":
+        return "kanji"
+    return "other"
+
+
+def settle_twins(text: str) -> tuple[str, bool]:
+    """Katakana/kanji look-alikes decided by their neighbours; whether one stays in doubt.
+
+    ロ between kanji is 口, 口 between katakana is ロ (the recogniser sees the
+    same strokes). Where the neighbours disagree (井ロクリニック: a kanji on
+    one side, katakana on the other) the reading is left as it is and the
+    doubt is reported, for a person to decide.
+    """
+    out = list(text)
+    doubt = False
+    for i, ch in enumerate(text):
+        if ch not in TWINS:
+            continue
+        sides = {_script(text[j]) for j in (i - 1, i + 1) if 0 <= j < len(text)} - {"other"}
+        if len(sides) != 1:
+            doubt = doubt or len(sides) > 1
+            continue
+        want = sides.pop()
+        if _script(ch) != want and not (ch == "ー" and want == "kana"):
+            out[i] = TWINS[ch]
+    return "".join(out), doubt
+
+
 def jis_level(ch: str) -> int:
     """How common a character is in Japanese writing, by its JIS level.
 

@@ -28,7 +28,7 @@ from forms.schema import Charset as CharsetName
 from forms.schema import FieldSpec, Kind
 from ocr import omr
 from ocr.align import Alignment
-from ocr.charsets import field_charset, text_charset, tidy_text
+from ocr.charsets import field_charset, settle_twins, text_charset, tidy_text
 from ocr.confidence import status_for
 from ocr.engine import Charset, Recognition
 from ocr.regions import (
@@ -96,6 +96,8 @@ class Part:
     min_ratio: float = 1.0
     sizes: list[list[float]] = field(default_factory=list)
     """Per segment, the ink size of each comb cell (to tell small kana from large)."""
+    dots: list[float] = field(default_factory=list)
+    """x of written dots the recogniser may overlook (:attr:`ocr.regions.TextLine.dots`)."""
 
 
 @dataclass
@@ -173,6 +175,7 @@ def _box_part(
         part.space = SPACE[normaliser]
         part.min_gap, part.min_ratio = WORD_GAP[normaliser]
         part.gaps, part.height, part.width = line.gaps, line.height, line.crop.shape[1]
+        part.dots = line.dots if normaliser == "text" else []
     plan.segments.append(Segment(spec.id, line.crop, charset))
     part.segments.append(len(plan.segments) - 1)
     return part
@@ -332,6 +335,21 @@ def with_space(part: Part, r: Recognition) -> tuple[str, float]:
     return text[:k] + part.space + text[k:], sure
 
 
+def with_dots(part: Part, r: Recognition) -> Recognition:
+    """A written ・ between two digits put back where the recogniser overlooked it."""
+    if not part.dots or not r.spans or len(r.spans) != len(r.text):
+        return r
+    width = max(1, part.width)
+    text, spans, confs = list(r.text), list(r.spans), list(r.char_confidences)
+    for dot in sorted(part.dots, reverse=True):
+        k = sum(1 for a, b in spans if (a + b) / 2 * width < dot)
+        if 0 < k < len(text) and text[k - 1].isdigit() and text[k].isdigit():
+            text.insert(k, "・")
+            spans.insert(k, (dot / width, dot / width))
+            confs.insert(k, 0.9)
+    return Recognition("".join(text), r.confidence, confs, spans)
+
+
 def digit_gaps(part: Part, r: Recognition) -> bool:
     """Whether two neighbouring digits stand wide apart (a missed ・ or -, likely)."""
     text = r.text
@@ -395,6 +413,7 @@ def _part_text(part: Part, results: list[Recognition]) -> tuple[str, float, list
     texts, confs, chars = [], [], []
     for n, i in enumerate(part.segments):
         r = results[i]
+        r = with_dots(part, r)
         text, sure = with_space(part, r)
         if part.space == " " and digit_gaps(part, r):
             sure = min(sure, 0.6)
@@ -443,8 +462,9 @@ def finish_text(
             confs.append(conf)
         chars.extend(cc)
     raw = raw_text(spec, texts, era)
+    twin_doubt = False
     if raw is not None and field_charset(spec) == text_charset():
-        raw = tidy_text(raw)
+        raw, twin_doubt = settle_twins(tidy_text(raw))
     flags = list(draft.flags)
     if raw is None:
         # nothing written: as sure as the ink says
@@ -452,6 +472,8 @@ def finish_text(
         status: FieldStatus = "review" if "corrected" in flags else "missing"
         return FieldValue(spec.id, None, conf, "ocr", raw=None, status=status, flags=flags)
     confidence = min(confs) if confs else 0.0
+    if twin_doubt:
+        confidence = min(confidence, 0.6)
     if spec.kind is Kind.DATE and spec.era_field:
         confidence = min(confidence, era_confidence)
     partial = spec.parts is not None and any(not t for t in texts.values())
@@ -462,6 +484,8 @@ def finish_text(
         value, invalid = raw, True
     if not invalid and not plausible(spec, value):
         confidence = min(confidence, 0.5)
+    if not invalid and spec.allowed_values and isinstance(value, str):
+        value, confidence = snap(spec, value, confidence)
     flagged = invalid or partial
     status = status_for(confidence, blank=False, flagged=flagged)
     return FieldValue(
@@ -489,6 +513,37 @@ def plausible(spec: FieldSpec, value: Any) -> bool:
         digits = sum(ch.isdigit() for ch in value)
         return bool(_PHONE.fullmatch(value)) and digits in (10, 11)
     return True
+
+
+SNAP_MIN = 0.6
+SNAP_MARGIN = 0.2
+
+
+def snap(spec: FieldSpec, value: str, confidence: float) -> tuple[str, float]:
+    """A reading of a closed list (特定疾病) taken to the listed value it is closest to.
+
+    Only when the closest listed value is clearly closer than any other; a
+    value far from every listed one (a disease not on the list) stays as read,
+    for the rules to report.
+    """
+    from difflib import SequenceMatcher
+
+    from validators.normalize import normalize_field
+
+    allowed = [normalize_field(spec, v) for v in spec.allowed_values or []]
+    if value in allowed:
+        return value, confidence
+    ranked = sorted(
+        ((SequenceMatcher(None, value, a).ratio(), a) for a in allowed if a), reverse=True
+    )
+    if not ranked:
+        return value, confidence
+    best, choice = ranked[0]
+    runner = ranked[1][0] if len(ranked) > 1 else 0.0
+    if best >= SNAP_MIN and best - runner >= SNAP_MARGIN:
+        # the wider the margin over the next listed value, the surer the choice
+        return choice, max(confidence, min(0.99, 0.6 + best - runner))
+    return value, confidence
 
 
 def era_of(spec: FieldSpec, values: dict[str, FieldValue]) -> tuple[str | None, float]:

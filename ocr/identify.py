@@ -13,8 +13,8 @@ Order of evidence, cheapest and surest first:
    printed structure (drop-out ink included) found on the page. A bilevel
    drop-out scan shows no structure; for such a form, form.yaml's
    ``identify: preprint_regions`` lists regions the city always prints in
-   black (the 申請者番号 digits, the name), and ink in all of them counts
-   as the form's layout.
+   black (the 申請者番号 digits, the name): ink in all of them, and almost
+   none outside the form's fields, counts as the form's layout.
 3. **A QR code anywhere** on a page without marks, then feature alignment.
 
 Anything else is not a form page: blank, unusable, or an attachment
@@ -53,6 +53,8 @@ LAYOUT_MARGIN = 0.15
 """...and by how much it must beat the next form."""
 PREPRINT_INK = 0.01
 """Ink share of a pre-print region that counts as printed."""
+STRAY_INK = 0.1
+"""Share of a page's ink allowed outside a drop-out form's fields and pre-print."""
 
 
 def _qr_formats() -> Any:
@@ -120,6 +122,18 @@ def _qr_on(
     return None
 
 
+def _only_where_expected(small: np.ndarray, tpl: Template) -> bool:
+    """Whether the page's ink lies where the form has fields or pre-print (a drop-out scan
+    of this form), not on lines of another layout.
+    """
+    ink = small < INK_LEVEL
+    total = int(ink.sum())
+    if total == 0:
+        return False
+    stray = int((ink & ~tpl.known[: ink.shape[0], : ink.shape[1]]).sum())
+    return stray <= STRAY_INK * total
+
+
 def layout_scores(
     gray: np.ndarray, alignment: Alignment, forms: dict[str, Template]
 ) -> dict[str, float]:
@@ -132,7 +146,7 @@ def layout_scores(
         structure = tpl.layout > 0.5
         score = float(page[structure].mean()) if structure.any() else 0.0
         regions = tpl.spec.identify.get("preprint_regions") or []
-        if regions:
+        if regions and _only_where_expected(small, tpl):
             inked = 0
             for box in regions:
                 region = cut(gray, alignment, box, scale=0.5)

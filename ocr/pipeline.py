@@ -196,6 +196,7 @@ def finish_document(plan: Plan, results: list[Recognition], options: Options) ->
     tpl, reading = plan.tpl, plan.reading
     values = finish_fields(plan.fields, results)
     _preprinted(plan, values)
+    _name_glyphs(tpl, values)
     for f in tpl.spec.fields:
         if f.kind is Kind.PREPRINTED and not f.source and f.id not in values:
             # the QR code itself (its payload is the value)
@@ -272,6 +273,19 @@ def _preprinted(plan: Plan, values: dict[str, FieldValue]) -> None:
             raw=None if value is None else str(value),
             status="ok" if value is not None else "missing",
         )
+
+
+def _name_glyphs(tpl: Template, values: dict[str, FieldValue]) -> None:
+    """The form's resident's names in the registry's glyphs (:func:`preprinted.registry_glyphs`)."""
+    member = preprinted.registry_member({k: v.value for k, v in values.items()})
+    if member is None:
+        return
+    for spec in tpl.spec.fields:
+        fv = values.get(spec.id)
+        if spec.normalize == "name" and fv is not None and isinstance(fv.value, str):
+            spelled = preprinted.registry_glyphs(fv.value, member)
+            if spelled is not None:
+                fv.value = spelled
 
 
 def _failed(path: Path, document_id: str | None, exc: BaseException) -> Document:

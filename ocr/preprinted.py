@@ -77,3 +77,34 @@ def household(applicant_no: str | None) -> Household | None:
     if not applicant_no:
         return None
     return registry().by_applicant_no(applicant_no)
+
+
+#: Variant glyphs (異体字) of registry names and the common form a recogniser reads.
+#: PP-OCR's dictionary has no 﨑, and 髙 or 邊 written by hand look like 高 or 辺.
+VARIANTS = str.maketrans("﨑髙邊齋濱櫻廣德", "崎高辺斎浜桜広徳")
+
+
+def registry_member(values: dict[str, Any]) -> Member | None:
+    """The resident a form is about, from the numbers read on it (個人番号, 被保険者番号)."""
+    reg = registry()
+    for field_id, lookup in (
+        ("my_number", reg.by_my_number),
+        ("insured_number", reg.by_insured_number),
+    ):
+        number = values.get(field_id)
+        if isinstance(number, str) and number:
+            member = lookup(number)
+            if member is not None:
+                return member
+    return None
+
+
+def registry_glyphs(read: str, member: Member) -> str | None:
+    """The registry's spelling of a name read with common glyphs (山崎 → 山﨑), if it is that name.
+
+    Only the glyph variants differ; a name that differs in anything else is
+    not the registry's and stays as read.
+    """
+    if read != member.name and read.translate(VARIANTS) == member.name.translate(VARIANTS):
+        return member.name
+    return None

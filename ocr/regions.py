@@ -223,6 +223,9 @@ class TextLine:
     """Empty column runs between strokes, ``(start, end)`` in crop pixels, widest first."""
     height: float = 0.0
     """Height of the written line in pixels (the scale of the gaps)."""
+    dots: list[float] = field(default_factory=list)
+    """x (crop pixels) of small round blobs at mid-height: a written ・ the
+    recogniser may overlook between two digits (1234・567)."""
 
 
 def _strikes(ink: np.ndarray, char_h: float) -> np.ndarray:
@@ -331,6 +334,19 @@ def _trim_strays(ink: np.ndarray, char_h: float) -> np.ndarray:
     return out
 
 
+def _dots(ink: np.ndarray, height: float) -> list[float]:
+    """X of small, solid blobs at mid-height (see :attr:`TextLine.dots`)."""
+    n, _, stats, cents = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    out = []
+    for i in range(1, n):
+        _, y, w, h, area = (int(v) for v in stats[i])
+        small = max(w, h) <= 0.3 * height and area >= 6 and area >= 0.4 * w * h
+        middle = 0.25 * height <= cents[i][1] <= 0.75 * height
+        if small and middle:
+            out.append(float(cents[i][0]))
+    return out
+
+
 def text_line(c: Cut) -> TextLine | None:
     """The writing in a cleaned free-text box, ``None`` when the box is blank.
 
@@ -356,7 +372,10 @@ def text_line(c: Cut) -> TextLine | None:
     crop = image[y : y + h, x : x + w]
     line_ink = kept[y : y + h, x : x + w]
     box = (c.box[0] + x, c.box[1] + y, w, h)
-    return TextLine(crop, corrected, total, box, column_gaps(line_ink), float(bbox[3]))
+    height = float(bbox[3])
+    return TextLine(
+        crop, corrected, total, box, column_gaps(line_ink), height, _dots(line_ink, height)
+    )
 
 
 def run_crop(c: Cut, cells: list[list[int]]) -> np.ndarray | None:

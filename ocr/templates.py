@@ -37,6 +37,9 @@ class Template:
     """The same for black print only (what a bilevel drop-out scan still shows)."""
     patches: list[tuple[int, int]]
     """Busy patches for refining a rough alignment (:func:`ocr.align.refine`)."""
+    known: np.ndarray
+    """``bool`` at :data:`LAYOUT_SCALE`: where ink may be on this form -- its fields, QR
+    code, marks and pre-print, a little beyond. Ink elsewhere means another layout."""
     qr_centre: tuple[float, float]
     """Centre of the QR code in template pixels: of the printed code when the blank has
     one (a fixed form QR), else of the QR box (a per-copy code is printed centred in it)."""
@@ -59,6 +62,21 @@ def _layout(mask: np.ndarray) -> np.ndarray:
         interpolation=cv2.INTER_AREA,
     )
     return np.clip(small * 4, 0, 1)  # a 1-px line survives the downscale
+
+
+def _known(spec: FormSpec) -> np.ndarray:
+    w, h = spec.size
+    mask = np.zeros((round(h * LAYOUT_SCALE), round(w * LAYOUT_SCALE)), np.uint8)
+    marks = spec.registration_marks
+    boxes = [b for f in spec.fields for b in f.boxes()]
+    boxes += [spec.qr.box, marks.top_left, marks.top_right, marks.bottom_left, marks.bottom_right]
+    boxes += list(spec.identify.get("preprint_regions") or [])
+    grow = 40
+    for x, y, bw, bh in boxes:
+        x0, y0 = round((x - grow) * LAYOUT_SCALE), round((y - grow) * LAYOUT_SCALE)
+        x1, y1 = round((x + bw + grow) * LAYOUT_SCALE), round((y + bh + grow) * LAYOUT_SCALE)
+        mask[max(0, y0) : y1, max(0, x0) : x1] = 1
+    return mask.astype(bool)
 
 
 def _qr_centre(gray: np.ndarray, spec: FormSpec) -> tuple[float, float]:
@@ -98,6 +116,7 @@ def template(form_id: str) -> Template:
         layout=_layout(structure),
         layout_black=_layout(gray < INK_LEVEL),
         patches=structure_patches(gray),
+        known=_known(spec),
         qr_centre=_qr_centre(gray, spec),
     )
 

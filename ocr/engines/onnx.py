@@ -43,7 +43,10 @@ STRIDE = 8  # input columns per output time step
 MAX_BATCH_PIXELS = 48 * 8000  # one model call's input, in pixels of height 48
 PAD_WASTE = 1.08  # a batch may pad to at most this much of its crops' own width
 MARGIN = 0.2  # white border added around a tight crop, as a fraction of its height
-LEVEL_PRIOR = {0: 1.0, 1: 1.0, 2: 0.35, 3: 0.2}
+SAME_MARK = frozenset(".．・･•∙")
+"""Classes a reader takes for one mark: a written dot (:func:`ocr.charsets.tidy_text`
+turns any of them between digits into ・)."""
+LEVEL_PRIOR = {0: 1.0, 1: 1.0, 2: 0.12, 3: 0.06}
 """Weight of a character by its JIS level (:func:`ocr.charsets.jis_level`): a rare
 kanji or an old form (區, 國, 會) must be clearly written to win over a common one."""
 
@@ -210,6 +213,12 @@ class OnnxEngine:
         text = "".join(texts[k] for k in chars)
         if not chars:
             return Recognition("", float(sub[:, 0].min()) if len(sub) else 0.0, [], [])
+        # marks that mean the same (a dot drawn as . ・ •) share their probability
+        for n, k in enumerate(chars):
+            if texts[k] in SAME_MARK:
+                members = [j for j, t in enumerate(texts) if t in SAME_MARK]
+                a, b = steps[n]
+                confs[n] = max(confs[n], float(sub[a : b + 1, members].sum(axis=1).max()))
         confidence = min(min(confs), 1.0 - doubt)
         # spans in time steps here; recognize() turns them into fractions of the crop
         return Recognition(text, confidence, confs, [(float(a), float(b)) for a, b in steps])

@@ -1,0 +1,260 @@
+"""Throughput of extraction, end to end, against the full-page baseline and the model floor.
+
+For each form, a set of 300 dpi PDF envelopes is generated (samples generator,
+default content: defects, enclosures, all three scan modes; a seed not used
+for tuning), then, each measurement in a fresh process:
+
+* **shinsei** -- :func:`ocr.pipeline.extract_files`, file → Document, with 1 and
+  2 worker processes: documents per second and peak RSS per worker;
+* **model floor** -- the PP-OCR recognition model alone on exactly the crops
+  shinsei recognises (cut beforehand, untimed): what no pipeline around this
+  model can beat;
+* **full-page baseline** -- what a user would otherwise build: RapidOCR's
+  default pipeline (PP-OCR detection + direction classifier + recognition) on
+  the form page, then each recognised line matched to the field whose
+  (aligned) box holds its centre. Run on a subset, one process.
+
+All ONNX Runtime sessions run one thread per process, as shinsei's workers do.
+
+    python -m benchmarks.extract_throughput                 # 40 envelopes per form
+    python -m benchmarks.extract_throughput --docs 12 --baseline-docs 3
+
+Prints a table and writes ``benchmarks/results/extract_throughput.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SEED = 7301
+FORMS = ("kyufukin", "kaigo_nintei")
+
+
+def generate(out: Path, form: str, count: int, seed: int) -> list[Path]:
+    from samples.generator import Options, generate_batch, plan_batch
+
+    options = Options(
+        count=count,
+        seed=seed,
+        forms=(form,),
+        formats=("pdf",),
+        dpis=(300,),
+        unknown_rate=0.0,
+        duplicate_rate=0.0,
+        prefix=form,
+    )
+    generate_batch(out, plan_batch(options), workers=2)
+    return sorted(out.glob("*.pdf"))
+
+
+def _peak_mb(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def _shinsei(files: list[str], workers: int, queue: Any) -> None:
+    os.environ["SHINSEI_ORT_THREADS"] = "1"
+    from ocr.engine import get_engine
+    from ocr.pipeline import Options, extract_files
+    from ocr.templates import templates
+    from shinsei.residents import registry
+
+    if workers == 1:  # a worker loads these once; not part of the per-document time
+        get_engine()
+        templates()
+        registry()
+    start = time.perf_counter()
+    docs = list(extract_files([Path(f) for f in files], workers=workers, options=Options()))
+    seconds = time.perf_counter() - start
+    peak = _peak_mb(resource.RUSAGE_SELF if workers == 1 else resource.RUSAGE_CHILDREN)
+    queue.put(
+        {
+            "seconds": seconds,
+            "docs": len(docs),
+            "errors": sum(1 for d in docs if d.error),
+            "peak_rss_mb_per_worker": round(peak, 1),
+        }
+    )
+
+
+def _crops(files: list[str], path: str) -> None:
+    """Cut every crop shinsei would recognise and pickle them (untimed)."""
+    import pickle
+
+    from ocr.pipeline import Options, plan_document
+
+    crops: list[tuple[Any, Any, Any]] = []
+    for f in files:
+        plan = plan_document(Path(f), Options())
+        if plan.fields is not None:
+            crops.extend((s.crop, s.charset, s.length) for s in plan.fields.segments)
+    with Path(path).open("wb") as fh:
+        pickle.dump(crops, fh)
+
+
+def _floor(path: str, part: int, parts: int, queue: Any) -> None:
+    import pickle
+
+    os.environ["SHINSEI_ORT_THREADS"] = "1"
+    from ocr.engines.onnx import OnnxEngine
+
+    with Path(path).open("rb") as fh:
+        crops = pickle.load(fh)[part::parts]
+    engine = OnnxEngine(threads=1)
+    engine.recognize([crops[0][0]], crops[0][1])  # warm up
+    start = time.perf_counter()
+    engine.recognize([c for c, _, _ in crops], [s for _, s, _ in crops], [n for _, _, n in crops])
+    queue.put({"seconds": time.perf_counter() - start, "crops": len(crops)})
+
+
+def _baseline(files: list[str], queue: Any) -> None:
+    """RapidOCR's default pipeline on the form page, lines matched to field boxes."""
+    import cv2
+    import numpy as np
+    from rapidocr import RapidOCR
+
+    from ocr.identify import identify_page
+    from ocr.io import read_pages
+    from ocr.templates import templates
+
+    engine = RapidOCR(
+        params={"EngineConfig.onnxruntime.intra_op_num_threads": 1, "Global.log_level": "error"}
+    )
+    forms = templates()
+    engine(np.full((64, 256, 3), 255, np.uint8))  # warm up
+    start = time.perf_counter()
+    matched = 0
+    for f in files:
+        for page in read_pages(Path(f)):
+            reading = identify_page(page, forms)
+            if reading.kind != "form" or reading.alignment is None:
+                continue
+            out: Any = engine(cv2.cvtColor(page.gray, cv2.COLOR_GRAY2BGR))
+            spec = forms[reading.form_id or ""].spec
+            inverse = np.linalg.inv(reading.alignment.homography())
+            for box, _text in zip(
+                out.boxes if out.boxes is not None else [], out.txts or (), strict=False
+            ):
+                cx, cy = np.asarray(box).mean(axis=0)
+                tx, ty, tw = inverse @ np.array([cx, cy, 1.0])
+                tx, ty = tx / tw, ty / tw
+                for field in spec.fields:
+                    if any(x <= tx <= x + w and y <= ty <= y + h for x, y, w, h in field.boxes()):
+                        matched += 1
+                        break
+            break
+    queue.put(
+        {"seconds": time.perf_counter() - start, "docs": len(files), "lines_matched": matched}
+    )
+
+
+def _run(target: Any, *args: Any) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    result: dict[str, Any] = queue.get(timeout=7200)
+    proc.join()
+    return result
+
+
+def _parallel_floor(path: str, parts: int) -> float:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_floor, args=(path, i, parts, queue)) for i in range(parts)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=7200) for _ in procs]
+    for p in procs:
+        p.join()
+    return max(r["seconds"] for r in results)
+
+
+def bench_form(form: str, docs: int, baseline_docs: int, seed: int, work: Path) -> dict[str, Any]:
+    folder = work / form
+    files = [str(p) for p in generate(folder, form, docs, seed)]
+    crops = str(work / f"{form}-crops.pkl")
+    ctx = mp.get_context("spawn")
+    proc = ctx.Process(target=_crops, args=(files, crops))
+    proc.start()
+    proc.join()
+    one = _run(_shinsei, files, 1)
+    two = _run(_shinsei, files, 2)
+    floor1 = _run(_floor, crops, 0, 1)
+    floor2 = _parallel_floor(crops, 2)
+    base = _run(_baseline, files[:baseline_docs])
+    n = len(files)
+    row = {
+        "form": form,
+        "documents": n,
+        "crops": floor1["crops"],
+        "docs_per_s_1_worker": n / one["seconds"],
+        "docs_per_s_2_workers": n / two["seconds"],
+        "peak_rss_mb_1_worker": one["peak_rss_mb_per_worker"],
+        "peak_rss_mb_per_worker_2_workers": two["peak_rss_mb_per_worker"],
+        "floor_docs_per_s_1": n / floor1["seconds"],
+        "floor_docs_per_s_2": n / floor2,
+        "baseline_docs_per_s_1": base["docs"] / base["seconds"],
+        "baseline_docs": base["docs"],
+        "errors": one["errors"] + two["errors"],
+    }
+    row["speedup_vs_baseline_1_worker"] = row["docs_per_s_1_worker"] / row["baseline_docs_per_s_1"]
+    row["total_over_floor_1_worker"] = one["seconds"] / floor1["seconds"]
+    row["total_over_floor_2_workers"] = two["seconds"] / floor2
+    return row
+
+
+def table(rows: list[dict[str, Any]], load: tuple[float, float, float]) -> str:
+    lines = [
+        f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+        f"({os.cpu_count()} cores)",
+        "",
+        "| form | docs | docs/s 1 worker | docs/s 2 workers | peak RSS/worker | "
+        "floor docs/s (1 / 2) | total ÷ floor (1 / 2) | baseline docs/s | × baseline |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['form']} | {r['documents']} | {r['docs_per_s_1_worker']:.2f} | "
+            f"{r['docs_per_s_2_workers']:.2f} | {r['peak_rss_mb_per_worker_2_workers']:.0f} MB | "
+            f"{r['floor_docs_per_s_1']:.2f} / {r['floor_docs_per_s_2']:.2f} | "
+            f"{r['total_over_floor_1_worker']:.2f} / {r['total_over_floor_2_workers']:.2f} | "
+            f"{r['baseline_docs_per_s_1']:.3f} | {r['speedup_vs_baseline_1_worker']:.1f}× |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=40, help="envelopes per form")
+    parser.add_argument("--baseline-docs", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--forms", default=",".join(FORMS))
+    parser.add_argument("--json", type=Path, default=RESULTS / "extract_throughput.json")
+    args = parser.parse_args()
+    load = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="shinsei-bench-") as tmp:
+        os.environ["SHINSEI_DATA_DIR"] = str(Path(tmp) / "data")
+        rows = [
+            bench_form(form, args.docs, args.baseline_docs, args.seed, Path(tmp))
+            for form in args.forms.split(",")
+        ]
+    report = table(rows, load)
+    print(report)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(
+        json.dumps({"load_average": load, "rows": rows, "table": report}, indent=2),
+        encoding="utf-8",
+    )
+
+
+if __name__ == "__main__":
+    main()
