@@ -211,7 +211,9 @@ def _plan_text(
             assert box is not None
             # the box's own border, should the alignment leave a trace of it
             rules = (max(60, int(box[2] * 0.5)), max(30, int(box[3] * 0.7)))
-            sub = clean_cut(gray, alignment, tpl, grow(box, 8, 6, limit=size), rules=rules)
+            sub = clean_cut(
+                gray, alignment, tpl, grow(box, 8, 6, limit=size), rules=rules, rules_border=16
+            )
             part = _box_part(name, spec, sub, plan, charset, draft)
         draft.parts.append(part)
     plan.drafts.append(draft)

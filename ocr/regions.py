@@ -103,11 +103,20 @@ def paper_level(raw: np.ndarray) -> float:
     return float(np.searchsorted(cum, 0.9 * cum[-1]))
 
 
-def _remove_rules(image: np.ndarray, ink: np.ndarray, lengths: tuple[int, int]) -> None:
-    """Whiten thin straight lines at least ``lengths`` (horizontal, vertical) long, in place."""
+def _remove_rules(
+    image: np.ndarray, ink: np.ndarray, lengths: tuple[int, int], border: int | None = None
+) -> None:
+    """Whiten thin straight lines at least ``lengths`` (horizontal, vertical) long, in place.
+
+    With ``border``, only lines within that many pixels of the region's edges
+    (a box's own border): a long line inside a text box is a correction's
+    strike, which the reader needs to see.
+    """
     lh, lv = lengths
     for kernel in (np.ones((1, lh), np.uint8), np.ones((lv, 1), np.uint8)):
         lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel)
+        if border is not None:
+            lines[border:-border, border:-border] = 0
         if lines.any():
             lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
             # only thin lines: a filled (blacked-out) area is left alone
@@ -124,6 +133,7 @@ def clean_cut(
     box: Box,
     *,
     rules: tuple[int, int] | None = None,
+    rules_border: int | None = None,
 ) -> Cut:
     """Cut ``box`` off the page and remove the form's print (see the module docstring).
 
@@ -144,7 +154,7 @@ def clean_cut(
     level = min(INK_MAX, max(INK_MIN, paper * INK_SHARE))
     ink = (image < level).astype(np.uint8)
     if rules is not None:
-        _remove_rules(image, ink, rules)
+        _remove_rules(image, ink, rules, rules_border)
     ink = _despeckle(ink)
     return Cut(box, raw, image, ink)
 
@@ -254,17 +264,27 @@ def _remove_struck(ink: np.ndarray, char_h: float) -> tuple[np.ndarray, bool]:
     long_band = any(s[cv2.CC_STAT_WIDTH] >= max(90, 2.5 * char_h) for s in segs)
     if len(segs) < 2 and not long_band:
         return ink, False
-    # the strike band: x span of the lines, y from a char height above to below
+    # the struck attempt: every stroke the lines touch, and the strokes that sit
+    # within the rows and columns those cover (a dakuten, the top of 二); the
+    # correction written above or beside it lies outside them
     x0 = min(int(s[0]) for s in segs)
     x1 = max(int(s[0] + s[2]) for s in segs)
-    ymid = float(np.mean([s[1] + s[3] / 2 for s in segs]))
     out = ink.copy()
     n2, labels2, stats2, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     touched = set(np.unique(labels2[lines > 0]).tolist()) - {0}
+    if touched:
+        ys = [int(stats2[i][1]) for i in touched]
+        ye = [int(stats2[i][1] + stats2[i][3]) for i in touched]
+        # the struck line's own rows: from the strike band, half a line up and down
+        mid = float(np.mean([s[1] + s[3] / 2 for s in segs]))
+        half = min(char_h * 0.6, (max(ye) - min(ys)) / 2)
+        top, bottom = max(min(ys), mid - half), min(max(ye), mid + half)
+    else:
+        top = bottom = 0.0
     for i in range(1, n2):
         bx, by, bw, bh, _ = stats2[i]
         cx, cy = bx + bw / 2, by + bh / 2
-        inside = x0 - 4 <= cx <= x1 + 4 and abs(cy - ymid) <= char_h * 0.6
+        inside = x0 - 4 <= cx <= x1 + 4 and top <= cy <= bottom
         if i in touched or inside:
             out[labels2 == i] = 0
     return out, True
