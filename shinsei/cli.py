@@ -85,6 +85,8 @@ def audit_verify() -> None:
 def main() -> None:
     """Entry point of the ``shinsei`` command."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Every HTTP request to the Prefect server is not news to an operator.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     install_log_masking()
     try:
         app()
