@@ -44,13 +44,13 @@ THRESHOLDS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0
 OMR_KINDS = {"checkbox", "choice", "multichoice", "signature"}
 
 
-def generate(out: Path, style: str, count: int, seed: int) -> list[dict[str, Any]]:
-    from samples.generator import Options, generate_batch, plan_batch
-    from samples.truth import read_truth
+def generate(
+    out: Path, style: str, count: int, seed: int
+) -> tuple[list[dict[str, Any]], list[str]]:
+    from benchmarks._extract_sets import generate as build
+    from samples.generator import Options
 
-    options = Options(count=count, seed=seed, style=style, prefix=style)
-    report = generate_batch(out, plan_batch(options), workers=2)
-    return read_truth(report.truth_path)
+    return build(out, Options(count=count, seed=seed, style=style, prefix=style))
 
 
 def extract(folder: Path, truth: list[dict[str, Any]], workers: int) -> list[dict[str, Any]]:
@@ -226,9 +226,10 @@ def main() -> None:
         os.environ["SHINSEI_DATA_DIR"] = str(Path(tmp) / "data")
         for offset, style in enumerate(("printed", "handwriting")):
             folder = Path(tmp) / style
-            truth = generate(folder, style, args.count, args.seed + offset)
+            truth, skipped = generate(folder, style, args.count, args.seed + offset)
             read = extract(folder, truth, args.workers)
             results[style] = score(truth, read)
+            results[style]["generator_failures"] = skipped
     chosen = choose(results)
     report = tables(results, chosen)
     print(report)

@@ -40,7 +40,8 @@ FORMS = ("kyufukin", "kaigo_nintei")
 
 
 def generate(out: Path, form: str, count: int, seed: int) -> list[Path]:
-    from samples.generator import Options, generate_batch, plan_batch
+    from benchmarks._extract_sets import generate as build
+    from samples.generator import Options
 
     options = Options(
         count=count,
@@ -52,7 +53,7 @@ def generate(out: Path, form: str, count: int, seed: int) -> list[Path]:
         duplicate_rate=0.0,
         prefix=form,
     )
-    generate_batch(out, plan_batch(options), workers=2)
+    build(out, options)
     return sorted(out.glob("*.pdf"))
 
 
