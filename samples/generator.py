@@ -303,6 +303,7 @@ class Envelope:
     data: bytes
     truth: dict[str, Any]
     seconds: float = 0.0
+    """CPU seconds spent building it."""
 
 
 @dataclass
@@ -346,6 +347,10 @@ def build_application(
         fid = defects.NON_DEFECTS[name](app, rng)
         if fid:
             done_non.append({"kind": name, "field": fid})
+    if plan.qr_damaged:
+        # a stain or scribble will cover the code: a perfect reader gets nothing from it
+        app.values["qr_code"] = None
+        app.flag("qr_code", "damaged")
     if plan.duplicate_of:
         findings.append(
             _finding(defects.DUPLICATE_CODES[plan.kind], list(spec.key_fields[:1]), "warning")
@@ -366,9 +371,8 @@ def _build_form(
         "non_defects": done_non,
     }
     if plan.qr_damaged:
-        extra["qr_damage"] = pages.damage_qr(page, tuple(spec.qr.box), rng)  # type: ignore[arg-type]
-        app.values["qr_code"] = None
-        app.flag("qr_code", "damaged")
+        x, y, w, h = spec.qr.box
+        extra["qr_damage"] = pages.damage_qr(page, (x, y, w, h), rng)
 
     sheets = [_Sheet("form", page)]
     card = app.card
@@ -417,7 +421,7 @@ def _build_unknown(plan: EnvelopePlan, rng: random.Random, reg: ResidentRegistry
 
 def build_envelope(plan: EnvelopePlan, reg: ResidentRegistry | None = None) -> Envelope:
     """The scan file and truth record of one planned envelope (a pure function of ``plan``)."""
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what one core spends, whatever else runs
     reg = reg or registry()
     rng = random.Random(plan.seed)
     spec: FormSpec | None = None
@@ -496,17 +500,16 @@ def build_envelope(plan: EnvelopePlan, reg: ResidentRegistry | None = None) -> E
         findings=findings,
         generator=generator,
     )
-    return Envelope(plan.file_name, data, truth, time.perf_counter() - started)
+    return Envelope(plan.file_name, data, truth, time.process_time() - started)
 
 
 # --------------------------------------------------------------------------- the batch
 
 
-def _build_for_pool(plan: EnvelopePlan) -> Envelope:
+def _worker_init() -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one core per worker; the pool provides the parallelism
-    return build_envelope(plan)
 
 
 def _built(plans: Sequence[EnvelopePlan], workers: int) -> Iterator[Envelope]:
@@ -514,9 +517,11 @@ def _built(plans: Sequence[EnvelopePlan], workers: int) -> Iterator[Envelope]:
         for plan in plans:
             yield build_envelope(plan)
         return
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers) as pool:
-        yield from pool.imap(_build_for_pool, plans, chunksize=1)
+    # spawn, not fork: a forked child inherits OpenCV's thread pool without its
+    # threads and can hang on its first parallel call
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(workers, initializer=_worker_init) as pool:
+        yield from pool.imap(build_envelope, plans, chunksize=1)
 
 
 @dataclass
@@ -541,7 +546,6 @@ def generate_batch(
     """Build every planned envelope into ``out_dir`` and write ``truth.jsonl`` beside them."""
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
-    registry()  # load once before forking
     lines, files, times, total = [], [], [], 0
     for env in _built(plans, workers):
         (out_dir / env.file_name).write_bytes(env.data)

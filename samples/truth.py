@@ -19,8 +19,8 @@ One JSON object per envelope, one line each in ``truth.jsonl``:
 * ``generator`` — extras only the generator knows (seed, style, defects and
   non-defects injected, page order and rotation, scan mode, dpi …).
 
-Lines are serialised with sorted keys and no ASCII escaping, so the same
-batch gives the same bytes.
+Lines keep the order the record was built in (fields in form order), without
+ASCII escaping; the same batch gives the same bytes.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def record(
 
 def dumps(obj: dict[str, Any]) -> str:
     """One deterministic JSON line."""
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def read_truth(path: Path) -> list[dict[str, Any]]:
