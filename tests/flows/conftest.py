@@ -62,4 +62,9 @@ def demo_truth() -> dict[str, dict[str, object]]:
 
 
 #: The final state each truth decision leads to after a whole night.
-FINAL_STATE = {"accept": "keyed", "review": "review", "reject": "letter_queued", "unknown": "unknown"}
+FINAL_STATE = {
+    "accept": "keyed",
+    "review": "review",
+    "reject": "letter_queued",
+    "unknown": "unknown",
+}

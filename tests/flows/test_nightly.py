@@ -17,7 +17,9 @@ BATCH = "2020-06-01"
 
 
 def _final_states(ledger: Ledger) -> dict[str, str]:
-    return {Path(r.file).name: str(r.state) for r in ledger.rows(ledger.document_ids(batch_id=BATCH))}
+    return {
+        Path(r.file).name: str(r.state) for r in ledger.rows(ledger.document_ids(batch_id=BATCH))
+    }
 
 
 def test_nightly_batch_on_the_demo_batch(
@@ -34,9 +36,7 @@ def test_nightly_batch_on_the_demo_batch(
 
     # Every keyed document is registered once in the stand-in, under the ledger's receipt.
     receipts = robot_env.receipts()
-    keyed = [
-        r for r in ledger.rows(ledger.document_ids(batch_id=BATCH)) if str(r.state) == "keyed"
-    ]
+    keyed = [r for r in ledger.rows(ledger.document_ids(batch_id=BATCH)) if str(r.state) == "keyed"]
     from store.keying import keying_record
 
     for row in keyed:
