@@ -401,12 +401,12 @@ class _ResultsScreen(Screen):
         self.detail_links = self.results.get_by_role("link", name="詳細")
 
     async def _open_only_detail(self, what: str) -> Any:
-        count = await self.detail_links.count()
-        if count == 0:
+        hrefs = await self.detail_links.evaluate_all("links => links.map(a => a.href)")
+        if not hrefs:
             raise ApplicantNotFoundError(f"基幹システムに{what}が見つかりません")
-        if count > 1:
-            raise UnexpectedScreenError(f"{what}の検索結果が{count}件あります")
-        return await follow(self.detail_links, self.DETAIL)
+        if len(hrefs) > 1:
+            raise UnexpectedScreenError(f"{what}の検索結果が{len(hrefs)}件あります")
+        return await open_screen(self.page, hrefs[0], self.DETAIL)
 
 
 class KyufukinResultsPage(_ResultsScreen):
