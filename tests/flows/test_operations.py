@@ -192,7 +192,7 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.mark.browser
 def test_the_night_survives_kill_9_during_extraction_and_during_keying(
-    prefect_api: str, data_dir: Path, tmp_path: Path, start_legacy: Callable[..., LegacyServer]
+    prefect_api: str, data_dir: Path, tmp_path: Path
 ) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -200,7 +200,16 @@ def test_the_night_survives_kill_9_during_extraction_and_during_keying(
         shutil.copy(DEMO / name, inbox / name)
     # The 登録完了 page comes 2 s after the registration is committed: a kill
     # in that gap is a kill between 登録 and the ledger write.
-    legacy = start_legacy(receipt_latency=2)
+    legacy = LegacyServer(tmp_path / "legacy", receipt_latency=2)
+    try:
+        _crash_twice_then_finish(inbox, data_dir, legacy, prefect_api)
+    finally:
+        legacy.stop()
+
+
+def _crash_twice_then_finish(
+    inbox: Path, data_dir: Path, legacy: LegacyServer, prefect_api: str
+) -> None:
     env = {
         **os.environ,
         "PREFECT_API_URL": prefect_api,
