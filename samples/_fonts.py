@@ -119,7 +119,9 @@ def glyph(name: str, ch: str, weight: int = 0) -> Glyph:
         mask = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=weight)
     elif weight < 0:
         mask = cv2.erode(mask, np.ones((2, 2), np.uint8), iterations=-weight)
-    advance = font.getlength(ch) / size if not ch.isspace() else 0.5
+    # blanks have no ink to measure: a full-width blank is one em, a half-width one half
+    blank = 1.0 if ch == "\u3000" else 0.5
+    advance = blank if ch.isspace() else font.getlength(ch) / size
     return Glyph(mask=mask, advance=max(advance, 0.3))
 
 

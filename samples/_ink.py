@@ -177,9 +177,17 @@ def _ink_box(boxes: list[tuple[int, int, int, int]]) -> Box:
     return (x0, y0, x1 - x0, y1 - y0)
 
 
+#: How much wider (or narrower) than typed a hand leaves its blanks: a clear gap
+#: before a building name (half-width blank), a small one between family and
+#: given name (full-width blank).
+_HAND_GAP = {" ": 1.8, "\u3000": 0.7}
+
+
 def text_width(text: str, size: float, pen: Pen) -> float:
     """Width in px of ``text`` written at em size ``size``."""
-    return sum(glyph(pen.face, ch, 0).advance for ch in text) * size * pen.spacing
+    gaps = _HAND_GAP if pen.handwritten else {}
+    ems = sum(glyph(pen.face, ch, 0).advance * gaps.get(ch, 1.0) for ch in text)
+    return ems * size * pen.spacing
 
 
 def write_line(
@@ -224,6 +232,8 @@ def write_line(
     drawn = []
     for ch in text:
         adv = glyph(pen.face, ch, 0).advance * size * pen.spacing
+        if pen.handwritten:
+            adv *= _HAND_GAP.get(ch, 1.0)
         drawn.append(_char(page, ch, cursor + adv / 2, cy, size, pen, rng))
         cursor += adv
         cy += slope * adv

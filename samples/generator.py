@@ -170,6 +170,13 @@ class SubjectPool:
         raise BadInputError(form_id, f"no resident in the registry satisfies {requires}")
 
 
+def _default_weights(forms: Sequence[str]) -> list[float]:
+    """The 給付金 form is most of the mail (70 %) when it is in the mix; others share the rest."""
+    if "kyufukin" not in forms or len(forms) == 1:
+        return [1.0] * len(forms)
+    return [0.7 if f == "kyufukin" else 0.3 / (len(forms) - 1) for f in forms]
+
+
 def application_key(plan: EnvelopePlan, reg: ResidentRegistry) -> str | None:
     """The key (申請者番号, 被保険者番号 / 個人番号) the planned application will carry."""
     _, app, _, _ = build_application(
@@ -204,12 +211,9 @@ def plan_batch(options: Options, reg: ResidentRegistry | None = None) -> list[En
     forms = list(options.forms)
     for f in forms:
         load_form(f)  # fail early on an unknown form
-    weights = list(options.form_weights) or [
-        (0.7 if f == "kyufukin" else 0.3 / max(1, len(forms) - 1))
-        if "kyufukin" in forms and len(forms) > 1
-        else 1.0
-        for f in forms
-    ]
+    weights = list(options.form_weights) or _default_weights(forms)
+    if len(weights) != len(forms):
+        raise BadInputError("options", "give one weight per form")
     subjects = SubjectPool(reg, forms, rng)
     formats = [f for f in FORMATS if f in options.formats]
     modes = [m for m in MODES if m in options.modes]
