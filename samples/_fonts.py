@@ -9,7 +9,7 @@ missing glyph falls back to the next font of the same family of looks
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import cv2
@@ -70,15 +70,19 @@ def has_glyph(name: str, ch: str) -> bool:
     return ch.isspace() or ord(ch) in coverage(name)
 
 
-#: Fallback order when a face lacks a character.
-_FALLBACK = ["klee", "seto", "yoz", "gothic", "mincho", "noto_sans"]
+#: Fallback order when a face lacks a character: a hand falls back to another
+#: hand first, a typeface to another typeface; either ends with every face.
+_HAND_FALLBACK = ["klee", "seto", "yoz", "klee_semibold", "yoz_c"]
+_TYPE_FALLBACK = ["gothic", "mincho", "noto_sans", "noto_serif", "noto_sans_bold"]
 
 
 def face_for(name: str, ch: str) -> str:
     """``name`` if it has ``ch``, else the first fallback face that has it."""
     if has_glyph(name, ch):
         return name
-    for other in _FALLBACK:
+    hand = name in HANDWRITING_FONTS
+    order = (_HAND_FALLBACK + _TYPE_FALLBACK) if hand else (_TYPE_FALLBACK + _HAND_FALLBACK)
+    for other in order:
         if other != name and has_glyph(other, ch):
             return other
     raise ConfigError(f"no installed font has a glyph for {ch!r} (U+{ord(ch):04X})")
@@ -102,7 +106,7 @@ class Glyph:
     advance: float
 
 
-@cache
+@lru_cache(maxsize=4096)  # 16 KB each: at most 64 MB per process
 def glyph(name: str, ch: str, weight: int = 0) -> Glyph:
     """The glyph of ``ch`` in face ``name`` (falling back when missing), thickened by ``weight``.
 

@@ -166,5 +166,10 @@ def test_every_registry_character_can_be_drawn_in_every_handwriting_face() -> No
     chars = "".join(sorted(set(text)))
     for face in _fonts.HANDWRITING_FONTS:
         assert _fonts.missing_glyphs(face, chars) == []
-    # and a face without a character falls back to one that has it instead of a blank box
-    assert _fonts.has_glyph(_fonts.face_for("yoz", "﨑"), "﨑")
+    # a face without a character falls back to one that has it instead of drawing nothing:
+    # a hand to another hand, a typeface to another typeface
+    assert not _fonts.has_glyph("seto", "𠮷") and not _fonts.has_glyph("gothic", "𠮷")
+    assert _fonts.face_for("seto", "𠮷") in _fonts.HANDWRITING_FONTS
+    assert _fonts.face_for("gothic", "𠮷") in _fonts.PRINTED_FONTS
+    assert _fonts.glyph("seto", "𠮷").mask.max() == 255
+    assert _fonts.glyph("gothic", "𠮷").mask.max() == 255

@@ -13,7 +13,14 @@ import random
 from datetime import date
 
 from forms import FormSpec
-from samples.application import Application, Entry, MarkStyle, date_pieces, wareki_text
+from samples.application import (
+    Application,
+    Entry,
+    MarkStyle,
+    address_value,
+    date_pieces,
+    wareki_text,
+)
 from samples.content._common import (
     OTHER_ID_DOCUMENTS,
     account_number,
@@ -190,7 +197,7 @@ def build(
         agent_groups = phone_groups(rng, mobile_share=0.8)
         app.set("agent_name", Entry(text=agent.name), agent.name)
         app.set("agent_phone", Entry(text="-".join(agent_groups)), "-".join(agent_groups))
-        app.set("agent_address", Entry(text=hh.address), hh.address)
+        app.set("agent_address", Entry(text=hh.address), address_value(hh.address))
         signer = agent.name if rng.random() < 0.5 else head.name
     app.set("signature", Entry(text=signer), True)
     return app
