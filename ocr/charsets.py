@@ -66,7 +66,27 @@ def text_charset() -> str:
 
 
 _DASHES = "-－−‐―—一ｰ"
-_DIGIT_DOT = re.compile(r"(?<=[0-9])\s*[•·∙.．･]\s*(?=[0-9])")
+_DIGIT_DOT = re.compile(r"(?<=[0-9])\s*[•·∙.．･°˚]\s*(?=[0-9])")
+
+#: Old character forms (旧字体) and the forms official writing uses today (新字体).
+#: A recogniser trained on Chinese text reads 区 as 區 and 会 as 會; addresses and
+#: the names of clinics or insurers are written in today's forms. People's names
+#: keep theirs (their glyphs are as written, see ocr/preprinted.py).
+OLD_FORMS = str.maketrans(
+    "區國會學號險醫縣靜齡髓腦黑藝體與舊來團圖壽實寫廳樂營縱證鐵驛發變價"
+    "兒勞圓鹽應歐假擧據劍險檢權顯關歸氣僞戲曉狹鄕緣遞轉傳當黨燈鬪獨讀賣"
+    "拔鉢濱佛拂辨邊寶豐萬滿默藥譯豫餘搖樣謠覽亂龍兩獵禮勵靈曆歷爐勞錄灣",
+    "区国会学号険医県静齢髄脳黒芸体与旧来団図寿実写庁楽営縦証鉄駅発変価"
+    "児労円塩応欧仮挙拠剣険検権顕関帰気偽戯暁狭郷縁逓転伝当党灯闘独読売"
+    "抜鉢浜仏払弁辺宝豊万満黙薬訳予余揺様謡覧乱竜両猟礼励霊暦歴炉労録湾",
+)
+
+
+def today_forms(text: str) -> str:
+    """Old character forms replaced by today's (區 → 区); for text other than names."""
+    return text.translate(OLD_FORMS)
+
+
 _KATA_DASH = re.compile(rf"(?<=[ァ-ヺ])[{_DASHES}](?=[ァ-ヺー])")
 _DIGIT_DASH = re.compile(r"(?<=[0-9０-９])[一ー―—](?=[0-9０-９])")
 

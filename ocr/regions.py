@@ -171,12 +171,17 @@ def cell_ink(c: Cut, cell: list[int] | Box) -> float:
 
 
 def cell_size(c: Cut, cell: list[int] | Box) -> float:
-    """How large the character in a cell is written: the longer side of its ink, in pixels."""
+    """How large the character in a cell is written: √(width × height) of its ink, pixels."""
     x, y, w, h = cell
     mx, my = max(1, w // 12), max(1, h // 12)
     _, ink = c.sub((x + mx, y + my, w - 2 * mx, h - 2 * my))
+    return ink_size(ink)
+
+
+def ink_size(ink: np.ndarray) -> float:
+    """√(width × height) of the ink's bounding box (0 when there is none)."""
     bbox = ink_bbox(ink) if ink.size else None
-    return 0.0 if bbox is None else float(max(bbox[2], bbox[3]))
+    return 0.0 if bbox is None else float(np.sqrt(bbox[2] * bbox[3]))
 
 
 def inked_cells(c: Cut, cells: list[list[int]]) -> list[bool]:
