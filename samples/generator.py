@@ -439,14 +439,13 @@ def build_envelope(plan: EnvelopePlan, reg: ResidentRegistry | None = None) -> E
 
     # how the pages went through the feeder
     up_rate, r90_rate = plan.rates
-    for i, sheet in enumerate(sheets):
+    for sheet in sheets:
         if sheet.kind == "form" and plan.upside_down is not None:
             sheet.upside_down = plan.upside_down
         else:
             sheet.upside_down = rng.random() < up_rate
-        sheet.rotate90 = (sheet.kind == "form" and plan.rotate90) or (
-            i > 0 and rng.random() < r90_rate
-        )
+        sideways = rng.random() < r90_rate
+        sheet.rotate90 = (sheet.kind == "form" and plan.rotate90) or sideways
     if len(sheets) > 1 and plan.shuffle:
         order = list(range(len(sheets)))
         while order[0] == 0:
