@@ -1,0 +1,110 @@
+"""The reader's text rules: charsets, look-alikes, word gaps, small kana, lists, pre-print."""
+
+from __future__ import annotations
+
+from forms.loader import load_form
+from ocr import charsets
+from ocr.engine import Recognition
+from ocr.fields import Part, kana_sizes, plausible, raw_text, snap, with_dots, with_space
+from ocr.preprinted import luhn_ok, registry_glyphs, registry_value
+from shinsei.residents import registry
+
+
+def test_charsets_follow_the_field() -> None:
+    kaigo = load_form("kaigo_nintei")
+    assert charsets.field_charset(kaigo.field("my_number")) == charsets.DIGITS
+    assert charsets.field_charset(kaigo.field("phone")) == charsets.PHONE
+    kana = charsets.field_charset(kaigo.field("name_kana"))
+    assert kana is not None and "ョ" in kana and "\u3000" in kana and "力" not in kana
+    text = charsets.field_charset(kaigo.field("address"))
+    assert text == charsets.text_charset()
+    assert "ｱ" not in text  # half-width kana are not in the text set
+    assert "·" not in text and "・" in text
+
+
+def test_tidy_text_fixes_look_alike_marks() -> None:
+    assert charsets.tidy_text("ワコ-レ10一14") == "ワコーレ10-14"
+    assert charsets.tidy_text("77056518 .396") == "77056518・396"
+    assert charsets.tidy_text("1-21-6") == "1-21-6"
+
+
+def test_twins_are_decided_by_their_neighbours() -> None:
+    assert charsets.settle_twins("エ業") == ("工業", False)
+    assert charsets.settle_twins("クリ二ック") == ("クリニック", False)
+    assert charsets.settle_twins("ワコーレ") == ("ワコーレ", False)
+    assert charsets.settle_twins("井ロクリニック") == ("井ロクリニック", True)  # left to a person
+
+
+def test_old_forms_become_todays_outside_names() -> None:
+    assert charsets.today_forms("神戸市西區 公立學校共済組合") == "神戸市西区 公立学校共済組合"
+    assert charsets.jis_level("区") == 1 and charsets.jis_level("區") == 2
+    assert charsets.jis_level("髙") == 3 and charsets.jis_level("カ") == 0
+
+
+def line(text: str, spans: list[tuple[float, float]]) -> Recognition:
+    return Recognition(text, 0.99, [0.99] * len(text), spans)
+
+
+def test_a_name_gets_one_space_in_its_widest_gap_between_characters() -> None:
+    # 五十嵐　勉: the widest gap lies between 嵐 and 勉, not inside 十
+    part = Part("", space="\u3000", gaps=[(150, 210), (40, 52)], height=60, width=300)
+    r = line("五十嵐勉", [(0.05, 0.1), (0.25, 0.3), (0.4, 0.45), (0.82, 0.87)])
+    assert with_space(part, r) == ("五十嵐\u3000勉", 1.0)
+
+
+def test_free_text_keeps_numbers_and_katakana_words_whole() -> None:
+    part = Part("", space=" ", min_gap=0.6, min_ratio=2.0, gaps=[(110, 140)], height=50, width=300)
+    centres = [10, 40, 70, 100, 150, 180, 210, 240]
+    digits = line("12345678", [(c / 300, c / 300) for c in centres])
+    text, sure = with_space(part, digits)
+    assert text == "12345678" and sure < 0.8  # a wide gap between digits: a missed mark?
+    part.dots = [125.0]
+    dotted = with_dots(part, digits)
+    assert dotted.text == "1234・5678"
+
+
+def test_small_kana_in_combs_by_written_size() -> None:
+    # キヨウコ written with ヨ at its usual size, ョ at two thirds
+    assert kana_sizes("キヨウコ", [40, 36, 40, 38])[0] == "キヨウコ"
+    assert kana_sizes("キヨウコ", [40, 26, 40, 38])[0] == "キョウコ"
+    assert kana_sizes("キョウコ", [40, 36, 40, 38])[0] == "キヨウコ"
+    assert kana_sizes("キヨウコ", [40, 30, 40, 38])[1] < 0.8  # in between: doubted
+
+
+def test_dates_read_as_wareki_text() -> None:
+    spec = load_form("kaigo_nintei").field("birth_date")
+    assert raw_text(spec, {"year": "41", "month": "02", "day": "11"}, "showa") == "昭和41年02月11日"
+    assert raw_text(spec, {"year": "", "month": "", "day": ""}, "showa") is None
+
+
+def test_phone_numbers_must_have_three_groups() -> None:
+    spec = load_form("kaigo_nintei").field("phone")
+    assert plausible(spec, "078-868-0705")
+    assert not plausible(spec, "078-8680705")
+
+
+def test_closed_lists_snap_only_when_clear() -> None:
+    spec = load_form("kaigo_nintei").field("specified_disease")
+    assert snap(spec, "脊髓小腦変性症", 0.5)[0] == "脊髄小脳変性症"
+    assert snap(spec, "風邪", 0.5) == ("風邪", 0.5)
+
+
+def test_preprint_comes_from_the_registry() -> None:
+    spec = load_form("kyufukin")
+    household = next(h for h in registry().households.values() if len(h.members) >= 2)
+    number = household.applicant_no
+    assert luhn_ok(number) and luhn_ok("0941197584")
+    assert not luhn_ok(number[:-1] + str((int(number[-1]) + 1) % 10))
+    address = registry_value(spec.field("head_address"), household)
+    assert address == f"〒{household.postal_code} {household.address}"
+    assert registry_value(spec.field("member_2_name"), household) == household.members[1].name
+    assert registry_value(spec.field("member_5_name"), household) is (
+        None if len(household.members) < 5 else household.members[4].name
+    )
+
+
+def test_registry_glyphs_only_for_variant_spellings() -> None:
+    member = next(m for m in registry().members() if "﨑" in m.name)
+    read = member.name.replace("﨑", "崎")
+    assert registry_glyphs(read, member) == member.name
+    assert registry_glyphs("別人\u3000太郎", member) is None
