@@ -202,8 +202,3 @@ def fill_form(
     for box, text in app.card.get("preprint_extras", []):
         _ink.write_line(page, text, box, city, rng, align="right")
     return page
-
-
-def page_size(form_id: str) -> tuple[int, int]:
-    w, h = load_form(form_id).size
-    return w, h

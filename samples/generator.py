@@ -22,7 +22,7 @@ import multiprocessing
 import random
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from types import ModuleType
@@ -232,7 +232,7 @@ def plan_batch(options: Options, reg: ResidentRegistry | None = None) -> list[En
             "index": index,
             "name": name,
             "fmt": fmt,
-            "mode": mode if not options.clean else ("color" if mode == "color" else mode),
+            "mode": mode,
             "dpi": dpi,
             "clean": options.clean,
             "seed": envelope_seed(options.seed, index),
@@ -316,7 +316,6 @@ class _Sheet:
     image: np.ndarray
     upside_down: bool = False
     rotate90: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _finding(code: str, fields: list[str], severity: str = "error") -> dict[str, Any]:
@@ -566,7 +565,3 @@ def generate_batch(
     truth_path = out_dir / "truth.jsonl"
     truth_path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return BatchReport(out_dir, files, truth_path, time.perf_counter() - started, times, total)
-
-
-def plan_summary(plan: EnvelopePlan) -> dict[str, Any]:
-    return asdict(plan)
