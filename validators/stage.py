@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from datetime import date
 
 from forms.loader import load_form
 from shinsei.errors import ConfigError
-from shinsei.model import DocState
+from shinsei.model import DocState, Document
 from store.ledger import Ledger
-from validators.engine import DEFAULT_CONFIDENCE_THRESHOLD, RuleContext, Validation, validate
+from validators.engine import (
+    DEFAULT_CONFIDENCE_THRESHOLD,
+    RuleContext,
+    Validation,
+    apply_validation,
+    validate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +79,37 @@ def validate_batch(
             continue
         counts[result.decision] += 1
     return dict(counts)
+
+
+def validate_documents(
+    docs: Iterable[Document],
+    receipt_date: date,
+    *,
+    confidence_threshold: float = DEFAULT_CONFIDENCE_THRESHOLD,
+) -> Iterator[Document]:
+    """Validate documents read without a ledger (``shinsei process``), in the order given.
+
+    An applicant who appears twice in the run is a duplicate application from
+    the second document on, exactly as with the ledger. Documents without a
+    form are decided ``unknown``.
+    """
+    seen: dict[tuple[str, str], list[str]] = {}
+
+    def prior(form_id: str, key: str, doc_id: str) -> list[str]:
+        return [d for d in seen.get((form_id, key), []) if d != doc_id]
+
+    for doc in docs:
+        if doc.form_id is None:
+            doc.decision = "unknown"
+            yield doc
+            continue
+        ctx = RuleContext(
+            form=load_form(doc.form_id),
+            receipt_date=receipt_date,
+            prior_applications=prior,
+            confidence_threshold=confidence_threshold,
+        )
+        apply_validation(doc, validate(doc, ctx))
+        if doc.key:
+            seen.setdefault((doc.form_id, doc.key), []).append(doc.id)
+        yield doc
