@@ -123,10 +123,29 @@ class PagePlan:
 
 @cache
 def _without_spaces(charset: Charset) -> Charset:
-    """A charset minus spaces: inside a piece, spaces come from the geometry, not the model."""
+    """A charset minus spaces (for a run of comb cells)."""
     if charset is None:
         return None
     return charset.replace(" ", "").replace("\u3000", "")
+
+
+def drop_spaces(r: Recognition) -> Recognition:
+    """A reading without the spaces the model put into gaps (spaces come from the geometry).
+
+    The model may read a word gap as a space; its charset keeps the space class
+    so that the gap is not pressed into the nearest allowed character (a gap
+    in a kana name read as ー).
+    """
+    if " " not in r.text and "\u3000" not in r.text:
+        return r
+    keep = [i for i, ch in enumerate(r.text) if not ch.isspace()]
+    spans = [r.spans[i] for i in keep] if r.spans and len(r.spans) == len(r.text) else r.spans
+    confs = (
+        [r.char_confidences[i] for i in keep]
+        if len(r.char_confidences) == len(r.text)
+        else r.char_confidences
+    )
+    return Recognition("".join(r.text[i] for i in keep), r.confidence, confs, spans)
 
 
 def _normaliser(spec: FieldSpec) -> str:
@@ -152,7 +171,8 @@ def _comb_part(
         crop = run_crop(cutout, cells[first : last + 1])
         if crop is None:
             continue
-        plan.segments.append(Segment(spec.id, crop, charset, last - first + 1))
+        # one character per cell, no gaps inside a run: the space class has no place here
+        plan.segments.append(Segment(spec.id, crop, _without_spaces(charset), last - first + 1))
         part.segments.append(len(plan.segments) - 1)
         part.sizes.append([cell_size(cutout, c) for c in cells[first : last + 1]])
     return part
@@ -184,7 +204,7 @@ def _box_part(
 def _plan_text(
     gray: np.ndarray, alignment: Alignment, tpl: Template, spec: FieldSpec, plan: PagePlan
 ) -> None:
-    charset = _without_spaces(field_charset(spec))
+    charset = field_charset(spec)
     size = (tpl.spec.size[0], tpl.spec.size[1])
     whole = union(spec.boxes())
     draft = Draft(spec, [], box=whole)
@@ -196,8 +216,11 @@ def _plan_text(
     else:
         pieces = [("", spec.cells, spec.box)]
     cell_h = min((c[3] for _, cells, _ in pieces for c in cells or []), default=0)
+    # Lines the template subtraction leaves (when the map is off by more than the
+    # 2 px it tolerates) are removed; marks fix the map to a fraction of a pixel.
+    exact = alignment.method == "marks" and alignment.marks >= 2 and alignment.residual < 1.0
     rules = (max(40, int(whole[2] * 0.5)), max(30, int(cell_h * 0.8))) if cell_h else None
-    cutout = clean_cut(gray, alignment, tpl, region, rules=rules)
+    cutout = clean_cut(gray, alignment, tpl, region, rules=None if exact else rules)
     if blacked_out(cutout):
         draft.flags.append("blacked_out")
         draft.ink_px = int(cutout.ink.sum())
@@ -212,7 +235,12 @@ def _plan_text(
             # the box's own border, should the alignment leave a trace of it
             rules = (max(60, int(box[2] * 0.5)), max(30, int(box[3] * 0.7)))
             sub = clean_cut(
-                gray, alignment, tpl, grow(box, 8, 6, limit=size), rules=rules, rules_border=16
+                gray,
+                alignment,
+                tpl,
+                grow(box, 8, 6, limit=size),
+                rules=None if exact else rules,
+                rules_border=16,
             )
             part = _box_part(name, spec, sub, plan, charset, draft)
         draft.parts.append(part)
@@ -334,7 +362,16 @@ def with_space(part: Part, r: Recognition) -> tuple[str, float]:
     sure = 1.0
     if len(order) > 1 and scores[best] - scores[order[1]] < 0.15:
         sure = 0.6
-    return text[:k] + part.space + text[k:], sure
+    left, right = text[:k], text[k:]
+    if part.min_gap == 0:
+        # a name's word gap read as a long vowel mark: no word starts with ー, and
+        # one sitting in the gap itself is the gap
+        right = right.lstrip("ー") or right
+        if left.endswith("ー") and len(left) > 1:
+            at = centres[k - 1]
+            if any(start <= at <= end for start, end in part.gaps[:1]) or gap > part.height:
+                left = left[:-1]
+    return left + part.space + right, sure
 
 
 def with_dots(part: Part, r: Recognition) -> Recognition:
@@ -431,7 +468,7 @@ def kana_sizes(text: str, sizes: list[float]) -> tuple[str, float]:
 def _part_text(part: Part, results: list[Recognition]) -> tuple[str, float, list[float]]:
     texts, confs, chars = [], [], []
     for n, i in enumerate(part.segments):
-        r = results[i]
+        r = drop_spaces(results[i])
         r = with_dots(part, r)
         text, sure = with_space(part, r)
         if part.space == " " and digit_gaps(part, r):

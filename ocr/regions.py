@@ -330,6 +330,20 @@ def keep_ink(image: np.ndarray, ink: np.ndarray, removed: np.ndarray | None = No
     return out
 
 
+def whiten_paper(crop: np.ndarray) -> np.ndarray:
+    """The crop with its paper white and its ink kept: grey scanner paper, noise and
+    shading in the gaps between characters otherwise look like faint strokes.
+    """
+    if crop.size == 0:
+        return crop
+    paper = paper_level(crop)
+    dark = float(np.percentile(crop, 2))
+    if paper - dark < 20:
+        return crop
+    scaled = (crop.astype(np.float32) - dark) * (255.0 / (paper * 0.92 - dark))
+    return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
 def _pad(bbox: Box, shape: tuple[int, ...], pad: int) -> Box:
     x, y, w, h = bbox
     x0, y0 = max(0, x - pad), max(0, y - pad)
@@ -394,7 +408,7 @@ def text_line(c: Cut) -> TextLine | None:
     removed = ((ink > 0) & (kept == 0)).astype(np.uint8)
     image = keep_ink(c.image, kept, removed)
     x, y, w, h = _pad(bbox, image.shape, 3)
-    crop = image[y : y + h, x : x + w]
+    crop = whiten_paper(image[y : y + h, x : x + w])
     line_ink = kept[y : y + h, x : x + w]
     box = (c.box[0] + x, c.box[1] + y, w, h)
     height = float(bbox[3])
@@ -430,4 +444,4 @@ def run_crop(c: Cut, cells: list[list[int]]) -> np.ndarray | None:
         pieces.append(image[top:bottom, a:b])
     if not pieces:
         return None
-    return np.hstack(pieces)
+    return whiten_paper(np.hstack(pieces))
