@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ocr._pdfimages import Embedded, listed_images, read_layout
+from ocr._pdfimages import Embedded, PdfLayout, listed_images, read_layout
 from shinsei.config import settings
 from shinsei.errors import BadInputError
 
@@ -39,6 +39,8 @@ class FileInfo:
 
     kind: FileKind
     page_sizes: list[tuple[int, int]]
+    layout: PdfLayout | None = field(default=None, compare=False, repr=False)
+    """A PDF's page tree as read by :mod:`ocr._pdfimages` (kept for :func:`read_pages`)."""
 
 
 def sniff(path: Path, head: bytes) -> FileKind:
@@ -100,7 +102,7 @@ def _pdf_layout(path: Path) -> FileInfo | None:
     limit = settings().max_pixels
     for number, (w, h) in enumerate(sizes, start=1):
         _check_pixels(path, number, w, h, limit)
-    return FileInfo("pdf", sizes)
+    return FileInfo("pdf", sizes, layout)
 
 
 def probe(path: Path) -> FileInfo:
@@ -229,7 +231,7 @@ def read_pages(path: Path, info: FileInfo | None = None, *, color: bool = False)
     if info.kind != "pdf":
         return list(_image_pages(path, info, limit, color=color))
     data = path.read_bytes()
-    layout = read_layout(data)
+    layout = info.layout or read_layout(data)
     if layout is not None and len(layout.page_sizes) == len(info.page_sizes):
         embedded = layout.images
     else:

@@ -356,14 +356,25 @@ def extract_file(
 def _init_worker(engine: str, threads: int) -> None:
     os.environ["SHINSEI_ORT_THREADS"] = str(threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    import cv2
+
+    cv2.setNumThreads(threads)  # one core per worker: the pool is the parallelism
     get_engine(engine)  # load the model once per worker
     for tpl_id in load_forms():
         template(tpl_id)
+    from shinsei.residents import registry
+
+    registry()
 
 
 def _work(args: tuple[list[str], Options]) -> list[dict[str, object]]:
     paths, options = args
     return [d.to_dict() for d in extract_batch([Path(p) for p in paths], options)]
+
+
+def worker_pool(workers: int, engine: str = DEFAULT_ENGINE) -> ProcessPoolExecutor:
+    """A process pool whose workers each load the model, templates and registry once."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(engine, 1))
 
 
 def extract_files(
@@ -372,27 +383,32 @@ def extract_files(
     workers: int = 1,
     options: Options | None = None,
     chunk: int = CHUNK,
+    pool: ProcessPoolExecutor | None = None,
 ) -> Iterator[Document]:
     """Extract every file, yielding documents in input order.
 
-    ``workers > 1`` runs a process pool; each worker loads the model once and
-    runs ONNX Runtime on one thread, so the workers do not fight over cores.
+    ``workers > 1`` runs a process pool (or uses ``pool``, kept warm by the
+    caller, see :func:`worker_pool`); each worker loads the model once and runs
+    ONNX Runtime on one thread, so the workers do not fight over cores.
     """
     options = options or Options()
     files = [str(p) for p in paths]
     chunks = [files[i : i + chunk] for i in range(0, len(files), chunk)]
-    if workers <= 1:
+    if workers <= 1 and pool is None:
         get_engine(options.engine)  # fail early with the install hint
         for group in chunks:
             yield from extract_batch([Path(p) for p in group], options)
         return
     get_engine(options.engine)  # fail here, with the install hint, not in every worker
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(options.engine, 1)
-    ) as pool:
-        for docs in pool.map(_work, [(group, options) for group in chunks]):
+    own = pool is None
+    executor = pool or worker_pool(workers, options.engine)
+    try:
+        for docs in executor.map(_work, [(group, options) for group in chunks]):
             for data in docs:
                 yield Document.from_dict(data)
+    finally:
+        if own:
+            executor.shutdown()
 
 
-__all__ = ["Options", "extract_batch", "extract_file", "extract_files"]
+__all__ = ["Options", "extract_batch", "extract_file", "extract_files", "worker_pool"]

@@ -337,7 +337,7 @@ def whiten_paper(crop: np.ndarray) -> np.ndarray:
     if crop.size == 0:
         return crop
     paper = paper_level(crop)
-    dark = float(np.percentile(crop, 2))
+    dark = float(np.partition(crop.ravel(), crop.size // 50)[crop.size // 50])
     if paper - dark < 20:
         return crop
     scaled = (crop.astype(np.float32) - dark) * (255.0 / (paper * 0.92 - dark))
