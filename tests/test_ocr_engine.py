@@ -137,3 +137,14 @@ def test_digits_and_spans(engine: OnnxEngine) -> None:
     assert r.spans is not None and len(r.spans) == len(r.text)
     centres = [(a + b) / 2 for a, b in r.spans]
     assert centres == sorted(centres) and centres[0] >= 0 and centres[-1] <= 1
+
+
+def test_tesseract_comparator_keeps_the_charset() -> None:
+    try:
+        tesseract = get_engine("tesseract")
+    except EngineNotInstalledError:
+        pytest.skip("tesseract-ocr-jpn is not installed")
+    crop = render("0781234567", GOTHIC)
+    r = tesseract.recognize([crop], charsets.DIGITS)[0]
+    assert r.text and set(r.text) <= set(charsets.DIGITS)
+    assert r.text == "0781234567"
