@@ -29,7 +29,7 @@ from sqlalchemy import Connection, insert, select, update
 from shinsei.model import DocState, Finding
 from shinsei.privacy import mask_text
 from store.ledger import Ledger
-from store.tables import documents, findings, keying
+from store.tables import documents, keying
 
 Outcome = Literal["registered", "existing", "refused", "failed", "mismatch"]
 ACTOR = "robots"
@@ -111,21 +111,8 @@ def record_review(
     The validators' findings stay current beside the new ones: the reviewer
     sees everything that is known about the document.
     """
-    now = _now()
     with ledger.tx() as conn:
-        for f in found:
-            conn.execute(
-                insert(findings).values(
-                    document_id=doc_id,
-                    code=f.code,
-                    fields=list(f.fields),
-                    severity=f.severity,
-                    message_ja=f.message_ja,
-                    reviewer_message_ja=f.reviewer_message_ja,
-                    current=True,
-                    created_at=now,
-                )
-            )
+        ledger.write_findings(conn, doc_id, found, replace=False)
         ledger.move(
             conn,
             doc_id,

@@ -293,9 +293,33 @@ class Ledger:
 
     # -- stage results ------------------------------------------------------
 
-    def _write_fields(
+    def write_findings(
+        self, conn: Connection, doc_id: str, found: Iterable[Finding], *, replace: bool
+    ) -> None:
+        """Inside ``conn``: add findings (``replace``: the earlier ones stop being current)."""
+        if replace:
+            conn.execute(
+                update(findings).where(findings.c.document_id == doc_id).values(current=False)
+            )
+        now = _now()
+        for f in found:
+            conn.execute(
+                insert(findings).values(
+                    document_id=doc_id,
+                    code=f.code,
+                    fields=list(f.fields),
+                    severity=f.severity,
+                    message_ja=f.message_ja,
+                    reviewer_message_ja=f.reviewer_message_ja,
+                    current=True,
+                    created_at=now,
+                )
+            )
+
+    def write_fields(
         self, conn: Connection, doc_id: str, values: Iterable[FieldValue], *, replace_all: bool
     ) -> None:
+        """Inside ``conn``: new current field values (``replace_all``: all earlier ones retire)."""
         values = list(values)
         cond = field_values.c.document_id == doc_id
         if not replace_all:
@@ -328,7 +352,7 @@ class Ledger:
         """
         target = DocState.UNKNOWN if doc.form_id is None else DocState.EXTRACTED
         with self.tx() as conn:
-            self._write_fields(conn, doc.id, doc.fields.values(), replace_all=True)
+            self.write_fields(conn, doc.id, doc.fields.values(), replace_all=True)
             self.move(
                 conn,
                 doc.id,
@@ -378,24 +402,8 @@ class Ledger:
         with self.tx() as conn:
             normalized = list(normalized)
             if normalized:
-                self._write_fields(conn, doc_id, normalized, replace_all=False)
-            conn.execute(
-                update(findings).where(findings.c.document_id == doc_id).values(current=False)
-            )
-            now = _now()
-            for f in found:
-                conn.execute(
-                    insert(findings).values(
-                        document_id=doc_id,
-                        code=f.code,
-                        fields=list(f.fields),
-                        severity=f.severity,
-                        message_ja=f.message_ja,
-                        reviewer_message_ja=f.reviewer_message_ja,
-                        current=True,
-                        created_at=now,
-                    )
-                )
+                self.write_fields(conn, doc_id, normalized, replace_all=False)
+            self.write_findings(conn, doc_id, found, replace=True)
             state = conn.execute(
                 select(documents.c.state).where(documents.c.id == doc_id)
             ).scalar_one()
@@ -417,7 +425,7 @@ class Ledger:
     ) -> None:
         """Store a reviewer's corrections (source ``review``) and mark the document ``reviewed``."""
         with self.tx() as conn:
-            self._write_fields(conn, doc_id, corrections, replace_all=False)
+            self.write_fields(conn, doc_id, corrections, replace_all=False)
             self.move(
                 conn,
                 doc_id,

@@ -37,7 +37,6 @@ from sqlalchemy import (
     Text,
     insert,
     select,
-    update,
 )
 
 from shinsei.model import DocState, Document, FieldValue, Finding
@@ -283,7 +282,7 @@ class ReviewStore:
         """
         actor = f"reviewer:{reviewer}"
         if corrections:
-            self.ledger._write_fields(conn, doc_id, corrections, replace_all=False)
+            self.ledger.write_fields(conn, doc_id, corrections, replace_all=False)
         self.ledger.move(
             conn,
             doc_id,
@@ -293,21 +292,7 @@ class ReviewStore:
             detail={**detail, "fields": [c.field_id for c in corrections]},
             expect=[DocState.REVIEW],
         )
-        conn.execute(update(findings).where(findings.c.document_id == doc_id).values(current=False))
-        now = datetime.now(UTC)
-        for f in found:
-            conn.execute(
-                insert(findings).values(
-                    document_id=doc_id,
-                    code=f.code,
-                    fields=list(f.fields),
-                    severity=f.severity,
-                    message_ja=f.message_ja,
-                    reviewer_message_ja=f.reviewer_message_ja,
-                    current=True,
-                    created_at=now,
-                )
-            )
+        self.ledger.write_findings(conn, doc_id, found, replace=True)
         target = _TARGET[decision]
         self.ledger.move(
             conn,
