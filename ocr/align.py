@@ -133,13 +133,14 @@ def find_marks(
         candidates: list[tuple[float, int]] = []
         for i in range(1, n):
             bx, by, bw, bh, area = (int(v) for v in stats[i])
-            if not (0.6 * side <= bw <= 1.6 * side and 0.6 * side <= bh <= 1.6 * side):
-                continue
-            if area < 0.7 * bw * bh or not 0.7 <= bw / bh <= 1.4:
-                continue
             px, py = x0 + bx, y0 + by
             edge = px == 0 or py == 0 or px + bw >= sw or py + bh >= sh
-            if edge and (bw < 0.75 * side or bh < 0.75 * side):
+            low = 0.25 if edge else 0.6  # a mark the page edge cut keeps one full side
+            if not (low * side <= bw <= 1.6 * side and low * side <= bh <= 1.6 * side):
+                continue
+            if area < 0.7 * bw * bh or (not 0.7 <= bw / bh <= 1.4 and not edge):
+                continue
+            if edge and (max(bw, bh) < 0.75 * side or min(bw, bh) < 0.25 * side):
                 continue  # mostly cut off by the page edge, or a scanner shadow
             candidates.append((float(np.hypot(cents[i][0] - cx, cents[i][1] - cy)), i))
         for _, i in sorted(candidates):
@@ -164,8 +165,8 @@ def _refine(
     """The centre of a mark at full resolution, ``None`` if it is not a solid square.
 
     A mark a skewed sheet pushed partly over the page edge has lost a strip:
-    along that axis its centre is taken from the edge that is left, half the
-    square's extent (at the mark's angle) away.
+    its centre is taken from the edges that are left (the square's side is
+    known from the page size).
     """
     m = max(w, h) * 0.4
     x0, y0 = max(0, int(x - m)), max(0, int(y - m))
@@ -183,25 +184,35 @@ def _refine(
     cut_r, cut_b = x0 + bx + bw >= page_w, y0 + by + bh >= page_h
     clipped = cut_l or cut_t or cut_r or cut_b
     # a solid square of the expected side (a 5° skew barely changes the area)
-    if not (0.45 if clipped else 0.6) * side**2 <= area <= 1.6 * side**2:
+    if not (0.2 if clipped else 0.6) * side**2 <= area <= 1.6 * side**2:
         return None
     pts = np.column_stack(np.nonzero(labels == i)[::-1]).astype(np.float32)
-    (_, _), (rw, rh), angle = cv2.minAreaRect(pts)
+    (rx, ry), (rw, rh), angle = cv2.minAreaRect(pts)
     if rw * rh <= 0 or area < 0.85 * rw * rh:
         return None
-    cx, cy = x0 + float(cents[i][0]), y0 + float(cents[i][1])
-    if clipped:
-        theta = np.radians(angle % 90.0)
-        extent = side * (abs(np.cos(theta)) + abs(np.sin(theta)))
-        if cut_l:
-            cx = x0 + bx + bw - extent / 2
-        elif cut_r:
-            cx = x0 + bx + extent / 2
-        if cut_t:
-            cy = y0 + by + bh - extent / 2
-        elif cut_b:
-            cy = y0 + by + extent / 2
-    return (cx, cy)
+    if not clipped:
+        return (x0 + float(cents[i][0]), y0 + float(cents[i][1]))
+    # Cut by the page edge: the rectangle left has the square's full side one way
+    # and less the other; the centre lies further out, towards the edge, by half
+    # of what is missing.
+    theta = np.radians(angle)
+    axes = [
+        (rw, np.array([np.cos(theta), np.sin(theta)])),
+        (rh, np.array([-np.sin(theta), np.cos(theta)])),
+    ]
+    full = [a for a in axes if a[0] >= 0.8 * side]
+    short = [a for a in axes if a[0] < 0.8 * side]
+    centre = np.array([x0 + rx, y0 + ry])
+    if len(full) != 1 or len(short) != 1:
+        return None if len(full) == 0 else (float(centre[0]), float(centre[1]))
+    length, axis = short[0]
+    outward = np.array(
+        [(-1.0 if cut_l else 1.0 if cut_r else 0.0), (-1.0 if cut_t else 1.0 if cut_b else 0.0)]
+    )
+    if float(axis @ outward) < 0:
+        axis = -axis
+    centre = centre + axis * (side - length) / 2
+    return (float(centre[0]), float(centre[1]))
 
 
 def fit_affine(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, float]:

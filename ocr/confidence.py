@@ -15,7 +15,7 @@ import os
 
 from shinsei.model import FieldStatus
 
-AUTO_ACCEPT = 0.80
+AUTO_ACCEPT = 0.85
 
 
 def auto_accept() -> float:
