@@ -88,25 +88,25 @@ async def key_kyufukin(page: Page, base_url: str, entry: KyufukinEntry) -> Keyed
         search = await KyufukinSearchPage.open(page, base_url)
         results = await search.find_applicant(entry.applicant_no)
         detail = await results.open_detail()
-        receipt_no = await detail.read_receipt_no()
+        receipt_no = detail.read_receipt_no()
         if receipt_no is not None:
-            _check_registered(entry, await detail.read_application(), existing=True)
+            _check_registered(entry, detail.read_application(), existing=True)
             return Keyed(receipt_no, "existing")
         form = await detail.start_entry()
         await form.enter_application(entry)
         confirm = await form.confirm()
-        _check_confirm(entry, await confirm.read_application(entry.applicant_no))
+        _check_confirm(entry, confirm.read_application(entry.applicant_no))
         return confirm
 
     step = await repeat_safe(up_to_confirm)
     if isinstance(step, Keyed):
         return step
     done = await step.register()
-    receipt_no = await done.read_receipt_no()
+    receipt_no = done.read_receipt_no()
     record = await repeat_safe(done.open_record)
-    if await record.read_receipt_no() != receipt_no:
+    if record.read_receipt_no() != receipt_no:
         raise UnexpectedScreenError("登録内容の受付番号が登録完了画面と異なります")
-    _check_registered(entry, await record.read_application(), existing=False)
+    _check_registered(entry, record.read_application(), existing=False)
     return Keyed(receipt_no, "registered")
 
 
@@ -117,25 +117,25 @@ async def key_kaigo(page: Page, base_url: str, entry: KaigoEntry) -> Keyed:
         search = await KaigoSearchPage.open(page, base_url)
         results = await search.find_applicant(entry)
         detail = await results.open_detail()
-        receipt_no = await detail.read_receipt_no()
+        receipt_no = detail.read_receipt_no()
         if receipt_no is not None:
-            _check_registered(entry, await detail.read_application(), existing=True)
+            _check_registered(entry, detail.read_application(), existing=True)
             return Keyed(receipt_no, "existing")
         form = await detail.start_entry()
         await form.enter_application(entry)
         confirm = await form.confirm()
-        _check_confirm(entry, await confirm.read_application())
+        _check_confirm(entry, confirm.read_application())
         return confirm
 
     step = await repeat_safe(up_to_confirm)
     if isinstance(step, Keyed):
         return step
     done = await step.register()
-    receipt_no = await done.read_receipt_no()
+    receipt_no = done.read_receipt_no()
     record = await repeat_safe(done.open_record)
-    if await record.read_receipt_no() != receipt_no:
+    if record.read_receipt_no() != receipt_no:
         raise UnexpectedScreenError("登録内容の受付番号が登録完了画面と異なります")
-    _check_registered(entry, await record.read_application(), existing=False)
+    _check_registered(entry, record.read_application(), existing=False)
     return Keyed(receipt_no, "registered")
 
 

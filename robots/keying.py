@@ -13,11 +13,15 @@ become outcomes:
   error) is retried with exponential backoff, logging in again when the
   session expired; after the last attempt the document is ``failed`` with a
   masked screenshot and a scrubbed Playwright trace under
-  ``<data_dir>/evidence/<doc_id>/`` (owner-only);
+  ``<data_dir>/evidence/<doc_id>/`` (owner-only). The trace starts at the
+  document's first fault and records its retries: a trace with DOM
+  snapshots costs the browser about a third more CPU per page, and a
+  document keyed at the first attempt needs no evidence;
 * a value the legacy system refuses, an unknown bank, an applicant it does
   not know (business findings) send the document to ``review``;
 * a registration that does not read back as typed is ``failed`` (outcome
-  ``mismatch``), never ``keyed``;
+  ``mismatch``), never ``keyed``; its evidence is the record's screen,
+  fetched again (a GET) under the trace;
 * wrong credentials (:class:`robots.errors.LegacyLoginError`) stop the run.
 """
 
@@ -36,7 +40,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
 from robots.browser import launch_browser
@@ -63,6 +67,12 @@ from store import keying as keying_store
 from store.ledger import Ledger
 
 log = logging.getLogger("shinsei.robots")
+
+
+#: The legacy screens are 760 px wide, made for 800×600: a smaller window than
+#: Playwright's 1280×720 is less for Chromium to paint after every page and keystroke
+#: (failure screenshots are of the full page whatever the window).
+VIEWPORT: ViewportSize = {"width": 800, "height": 600}
 
 
 @dataclass(frozen=True)
@@ -223,13 +233,14 @@ class _Worker:
         self.report = report
         self.base_url = config.legacy_url.rstrip("/")
         self.logged_in = False
+        self.tracing = False  # recording the current document's retries
 
     async def run(self, queue: asyncio.Queue[str]) -> None:
-        context = await self.browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo")
+        context = await self.browser.new_context(
+            locale="ja-JP", timezone_id="Asia/Tokyo", viewport=VIEWPORT
+        )
         context.set_default_timeout(self.config.timeout * 1000)
         context.set_default_navigation_timeout(self.config.timeout * 1000)
-        if self.config.trace:
-            await context.tracing.start(snapshots=True, screenshots=False, sources=False)
         page = await context.new_page()
         try:
             while True:
@@ -263,8 +274,6 @@ class _Worker:
         except UnknownBankError as exc:
             await self._review(doc, [_bank_finding(exc)], attempts=0)
             return
-        if self.config.trace:
-            await context.tracing.start_chunk(title=f"keying {doc_id[:12]}")
         keyer = KEYERS[doc.form_id]
         last: Exception | None = None
         attempt = relogins = 0
@@ -279,6 +288,7 @@ class _Worker:
             except LegacyLoginError:
                 raise
             except SessionExpiredError as exc:
+                await self._start_trace(context, doc.id)
                 self.logged_in = False
                 last = exc
                 attempt -= 1
@@ -287,8 +297,10 @@ class _Worker:
                 continue
             except AlreadyRegisteredError as exc:
                 last = exc  # somebody (or our own unanswered 登録) registered it: search again
+                await self._start_trace(context, doc.id)
             except (LegacyFaultError, PlaywrightError) as exc:
                 last = exc
+                await self._start_trace(context, doc.id)
                 if attempt < self.config.retry.attempts:
                     await asyncio.sleep(self.config.retry.delay(attempt))
             except LegacyRefusedError as exc:
@@ -300,6 +312,9 @@ class _Worker:
                 await self._review(doc, [_not_found_finding(doc, exc)], attempts=attempt)
                 return
             except KeyingMismatchError as exc:
+                await self._start_trace(context, doc.id)
+                with contextlib.suppress(PlaywrightError):
+                    await page.reload(wait_until="domcontentloaded")  # the record's screen: a GET
                 evidence = await self._evidence(context, page, doc, entry)
                 await asyncio.to_thread(
                     keying_store.record_failed,
@@ -364,10 +379,25 @@ class _Worker:
         self.report.review.append(doc.id)
         log.info("document %s: to review (%s)", doc.id[:12], ", ".join(f.code for f in found))
 
+    async def _start_trace(self, context: BrowserContext, doc_id: str) -> None:
+        """Record the document from now on (its first fault): the evidence if it fails."""
+        if not self.config.trace or self.tracing:
+            return
+        try:
+            await context.tracing.start(
+                title=f"keying {doc_id[:12]}", snapshots=True, screenshots=False, sources=False
+            )
+        except PlaywrightError as exc:
+            log.warning("document %s: no trace: %s", doc_id[:12], exc.message.splitlines()[0])
+        else:
+            self.tracing = True
+
     async def _stop_trace(self, context: BrowserContext) -> None:
-        if self.config.trace:
+        """Drop the recording: the document was keyed or went to review after all."""
+        if self.tracing:
+            self.tracing = False
             with contextlib.suppress(PlaywrightError):
-                await context.tracing.stop_chunk()
+                await context.tracing.stop()
 
     async def _evidence(
         self, context: BrowserContext, page: Page, doc: Document, entry: Entry
@@ -385,10 +415,11 @@ class _Worker:
             _write_private(shot, data)
         except PlaywrightError as exc:
             log.warning("document %s: no screenshot: %s", doc.id[:12], exc.message.splitlines()[0])
-        if self.config.trace:
+        if self.tracing:
+            self.tracing = False
             raw = folder / f".keying-{stamp}-trace.tmp"
             try:
-                await context.tracing.stop_chunk(path=raw)
+                await context.tracing.stop(path=raw)
                 _scrub_trace(raw, folder / f"keying-{stamp}-trace.zip", secrets)
             except PlaywrightError as exc:
                 log.warning("document %s: no trace: %s", doc.id[:12], exc.message.splitlines()[0])

@@ -5,6 +5,16 @@ The keying robot speaks only in business verbs (``login``,
 ``read_receipt_no``, ``read_application``); every locator lives here, made
 once in a page object's ``__init__``, by role or label first.
 
+A screen the robot only reads and leaves by a link (検索結果一覧, 詳細,
+入力内容確認, 登録完了: a :class:`ReadScreen`) is read whole on arrival, in
+one round trip (:func:`read_screen`: its title, every table by its caption,
+every link by its text), and its verbs answer from that reading. A
+server-rendered screen does not change under the robot, and every
+Playwright call on a fresh page costs a round trip through three processes
+-- the first one also Playwright's selector engine, compiled into the page
+anew. Its locators are :class:`Table` and :class:`Link`: a table by its
+caption, a link by its text, the accessible names a role locator would use.
+
 **Adding a screen** (a new form, or the real system's screen replacing the
 stand-in's): subclass :class:`Screen`, set ``HEADING`` to the screen's title
 (its ``<h1>``), make the locators in ``__init__`` and write methods named
@@ -12,7 +22,8 @@ after what a clerk does on it. A method that leaves the screen returns the
 page object of the screen it lands on, after :meth:`Screen.arrive` checked
 that it is that screen -- which is also where a busy page, the maintenance
 page, the login page of an expired session, an error page or a dropped
-connection is recognised and raised as a :mod:`robots.errors` fault. To key
+connection is recognised and raised as a :mod:`robots.errors` fault (for a
+:class:`ReadScreen`, from the same one reading). To key
 a new form, add its entry type and builder to :mod:`robots.entries`, its
 screens here, and its flow to :mod:`robots.keyers`.
 
@@ -31,7 +42,7 @@ Screens of the stand-in and their classes::
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urljoin
 
@@ -54,28 +65,46 @@ from robots.errors import (
 from robots.wareki import WarekiDate
 
 S = TypeVar("S", bound="Screen")
+R = TypeVar("R", bound="ReadScreen")
 
 BUSY = "只今大変混み合っております"
 MAINTENANCE = "システムメンテナンス中"
 LOGIN = "ログイン"
 ERROR = "エラー"
 
-# Read a two-column table (<th>label</th><td>value</td>) in one round trip.
-_ROWS_JS = """rows => rows.map(r => [
-    (r.querySelector('th') || {innerText: ''}).innerText.trim(),
-    (r.querySelector('td') || {innerText: ''}).innerText.trim()])"""
+# What a screen shows, in one round trip: its title, every table (by caption) as rows
+# of cell texts, every link as [text, href, caption of the table it sits in], the alerts.
+_SCREEN_JS = """() => {
+    const text = el => (el ? el.innerText.trim() : '');
+    const tables = {};
+    for (const table of document.querySelectorAll('table')) {
+        const name = table.caption ? text(table.caption) : (table.getAttribute('aria-label') || '');
+        tables[name] = Array.from(table.rows, row => Array.from(row.cells, text));
+    }
+    const links = Array.from(document.querySelectorAll('a[href]'), a => {
+        const table = a.closest('table');
+        return [text(a), a.href, table && table.caption ? text(table.caption) : ''];
+    });
+    const alerts = Array.from(document.querySelectorAll('[role=alert]'), text);
+    return {title: document.title, tables, links, alerts};
+}"""
 
 
-async def navigate(page: Page, action: Callable[[], Awaitable[Any]]) -> None:
-    """Run ``action`` (a click that submits a form) and wait for the page it leads to.
+async def submit(button: Locator) -> None:
+    """Press a form's button (Enter on it, as a clerk does) and wait for the page it leads to.
 
-    A connection the system dropped, refused or let time out is raised as
-    :class:`LegacyUnreachableError`. A form submission is never repeated
-    here: whether it took effect is for the robot to find out.
+    The same submission as a click -- the button's ``onclick`` (a
+    ``confirm()``) runs, the form is posted -- without what Playwright's
+    click adds for a page that may move (scrolling, two animation frames to
+    see the button stand still, a hit test), which these static screens do
+    not need. A connection the system dropped,
+    refused or let time out is raised as :class:`LegacyUnreachableError`. A
+    form submission is never repeated here: whether it took effect is for
+    the robot to find out.
     """
     try:
-        async with page.expect_navigation(wait_until="domcontentloaded"):
-            await action()
+        async with button.page.expect_navigation(wait_until="domcontentloaded"):
+            await button.press("Enter")
     except PlaywrightTimeoutError as exc:
         raise LegacyUnreachableError(f"timeout: {exc.message.splitlines()[0]}") from exc
     except PlaywrightError as exc:
@@ -141,6 +170,29 @@ class Screen:
         return self
 
 
+class ReadScreen(Screen):
+    """A screen the robot reads and leaves by a link: read whole on arrival (one round trip)."""
+
+    shown: ScreenText
+
+    async def arrive(self: R) -> R:
+        """Read the screen; raise the fault it shows when it is not this one."""
+        return await self.arrived(await read_screen(self.page))
+
+    async def arrived(self: R, shown: ScreenText) -> R:
+        """Take ``shown`` (read already) as this screen; raise the fault it shows if it is not."""
+        self.shown = shown
+        if shown.title != self.HEADING:
+            await raise_for_screen(
+                self.page, shown.title, expected=self.HEADING, alerts=shown.alerts
+            )
+        return self
+
+    async def _follow(self, link: Link, screen: type[S]) -> S:
+        """Follow a link of this screen (its ``href``, as :func:`open_screen`) to ``screen``."""
+        return await open_screen(self.page, link.href(self.shown), screen)
+
+
 async def screen_title(page: Page) -> str:
     """The title of the screen shown (``<title>`` is ``<system> - <screen>``), or raise if none."""
     if page.url.startswith("chrome-error://"):
@@ -149,13 +201,19 @@ async def screen_title(page: Page) -> str:
         title = await page.title()
     except PlaywrightError as exc:
         raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
+    return _screen_name(title)
+
+
+def _screen_name(title: str) -> str:
     if " - " not in title:
         raise UnexpectedScreenError(f"画面タイトルがありません: {title!r}")
     return title.split(" - ", 1)[1].strip()
 
 
-async def raise_for_screen(page: Page, title: str, *, expected: str) -> None:
-    """Raise the fault a screen other than ``expected`` stands for."""
+async def raise_for_screen(
+    page: Page, title: str, *, expected: str, alerts: list[str] | None = None
+) -> None:
+    """Raise the fault a screen other than ``expected`` stands for (``alerts``: as read)."""
     if title == BUSY:
         raise LegacyBusyError(BUSY)
     if title == MAINTENANCE:
@@ -163,17 +221,78 @@ async def raise_for_screen(page: Page, title: str, *, expected: str) -> None:
     if title == LOGIN:
         raise SessionExpiredError("ログイン画面に戻されました")
     if title == ERROR:
-        message = (await page.get_by_role("alert").first.inner_text()).strip()
+        if alerts:
+            message = alerts[0]
+        else:
+            message = (await page.get_by_role("alert").first.inner_text()).strip()
         if "既に登録されています" in message or "受付済み" in message:
             raise AlreadyRegisteredError(message)
         raise UnexpectedScreenError(f"エラー画面: {message}")
     raise UnexpectedScreenError(f"「{expected}」のはずが「{title}」が表示されました")
 
 
-async def read_table(table: Locator) -> dict[str, str]:
-    """A label → value table as a dict."""
-    pairs = await table.get_by_role("row").evaluate_all(_ROWS_JS)
-    return {label: value for label, value in pairs if label}
+@dataclass(frozen=True)
+class ScreenText:
+    """What a screen showed when it was read (:func:`read_screen`)."""
+
+    title: str
+    tables: dict[str, list[list[str]]]
+    links: list[tuple[str, str, str]]
+    alerts: list[str]
+
+
+async def read_screen(page: Page) -> ScreenText:
+    """Read the screen shown in one round trip; a page that is not there is a fault."""
+    if page.url.startswith("chrome-error://"):
+        raise LegacyUnreachableError("接続が切断されました（応答なし）")
+    try:
+        shown = await page.evaluate(_SCREEN_JS)
+    except PlaywrightError as exc:
+        raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
+    return ScreenText(
+        title=_screen_name(shown["title"]),
+        tables=shown["tables"],
+        links=[(text, href, table) for text, href, table in shown["links"]],
+        alerts=shown["alerts"],
+    )
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of a :class:`ReadScreen`, by its caption (its accessible name)."""
+
+    name: str
+
+    def rows(self, shown: ScreenText) -> list[list[str]]:
+        """Its rows of cell texts, the header row included; none when it is not shown."""
+        return shown.tables.get(self.name, [])
+
+    def pairs(self, shown: ScreenText) -> dict[str, str]:
+        """A label → value table (``<th>label</th><td>value</td>`` rows) as a dict."""
+        return {row[0]: row[1] for row in self.rows(shown) if len(row) >= 2 and row[0]}
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link of a :class:`ReadScreen`, by its text; ``within`` a table's caption."""
+
+    name: str
+    within: str | None = None
+
+    def hrefs(self, shown: ScreenText) -> list[str]:
+        """Where every such link on the screen leads (absolute URLs)."""
+        return [
+            href
+            for text, href, table in shown.links
+            if text == self.name and (self.within is None or table == self.within)
+        ]
+
+    def href(self, shown: ScreenText) -> str:
+        """Where the one such link leads; a screen without it is not the expected one."""
+        hrefs = self.hrefs(shown)
+        if not hrefs:
+            raise UnexpectedScreenError(f"リンク「{self.name}」がありません")
+        return hrefs[0]
 
 
 # -- login and menu ------------------------------------------------------------------
@@ -188,7 +307,7 @@ class LoginPage(Screen):
         super().__init__(page)
         self.user_id = page.get_by_label("利用者ID")
         self.password = page.get_by_label("パスワード")
-        self.submit = page.get_by_role("button", name="ログイン")
+        self.login_button = page.get_by_role("button", name="ログイン")
 
     @classmethod
     async def open(cls, page: Page, base_url: str) -> LoginPage:
@@ -198,7 +317,7 @@ class LoginPage(Screen):
         """Log in; wrong credentials stop the run (:class:`LegacyLoginError`)."""
         await self.user_id.fill(user)
         await self.password.fill(password)
-        await navigate(self.page, self.submit.click)
+        await submit(self.login_button)
         title = await screen_title(self.page)
         if title == LOGIN:
             message = (await self.alert.first.inner_text(timeout=5_000)).strip()
@@ -230,19 +349,80 @@ class MenuPage(Screen):
         return await follow(self.kaigo, KaigoSearchPage)
 
     async def logout(self) -> LoginPage:
-        await navigate(self.page, self.logout_button.click)
+        await submit(self.logout_button)
         return await LoginPage(self.page).arrive()
 
 
 # -- shared pieces of the two forms' screens -------------------------------------------
 
 
+# Set an entry screen's choices in one round trip: a select by its option's text, a radio
+# button or a checkbox by its label (clicked, as a clerk clicks it, unless already on).
+# The labels that could not be set come back.
+_CHOOSE_JS = r"""choices => {
+    const squash = text => text.replace(/\s+/g, ' ').trim();
+    const name = el => squash(el.getAttribute('aria-label')
+        || Array.from(el.labels || [], label => label.innerText).join(' '));
+    const missed = [];
+    for (const [kind, label, option] of choices) {
+        const found = Array.from(
+            document.querySelectorAll(kind === 'select' ? 'select' : `input[type=${kind}]`)
+        ).filter(el => name(el) === label && !el.disabled);
+        if (found.length !== 1) { missed.push(label); continue; }
+        const el = found[0];
+        if (kind === 'select') {
+            const match = Array.from(el.options).find(o => squash(o.text) === option);
+            if (!match) { missed.push(`${label}：${option}`); continue; }
+            el.value = match.value;
+            el.dispatchEvent(new Event('input', {bubbles: true}));
+            el.dispatchEvent(new Event('change', {bubbles: true}));
+        } else if (!el.checked) {
+            el.click();
+            if (!el.checked) missed.push(label);
+        }
+    }
+    return missed;
+}"""
+
+#: A choice on an entry screen: ("select", label, option text) or ("radio" | "checkbox", label, "").
+Choice = tuple[str, str, str]
+
+
+def select(label: str, option: str | None) -> Choice | None:
+    """The option (by its text) of the select box labelled ``label``; none when blank."""
+    return ("select", label, option) if option else None
+
+
+def radio(option: str | None) -> Choice | None:
+    """The radio button labelled ``option``; none when blank."""
+    return ("radio", option, "") if option else None
+
+
+def checkbox(label: str) -> Choice:
+    """The checkbox labelled ``label``, ticked."""
+    return ("checkbox", label, "")
+
+
+def era(label: str, value: WarekiDate | None) -> Choice | None:
+    """The 元号 of the date field ``label``."""
+    return select(f"{label} 元号", value.era) if value is not None else None
+
+
 class _EntryScreen(Screen):
-    """An entry screen: fields in rows labelled by their ``<th>``, errors in red beside them."""
+    """An entry screen: fields in rows labelled by their ``<th>``, errors in red beside them.
+
+    Text goes in with :meth:`Locator.fill` (``insertText``: the browser applies
+    ``maxlength`` as it does to a clerk's typing), one field at a time. The
+    choices -- select boxes, radio buttons, checkboxes -- are set together in
+    one round trip (:meth:`_choose`), before the text: a select is set the
+    way Playwright's ``select_option`` sets it (its value, then ``input`` and
+    ``change``), a radio button or a checkbox is clicked in the page, which
+    fires the same events a clerk's click does. The 確認 screen shows what
+    the system received, and the robot compares all of it.
+    """
 
     #: entry attribute → row label on the screen
     LABELS: ClassVar[dict[str, str]] = {}
-    CONFIRM_HEADING: ClassVar[str] = ""
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
@@ -253,30 +433,29 @@ class _EntryScreen(Screen):
         if value:
             await self.page.get_by_label(label, exact=True).fill(value)
 
-    async def _select(self, label: str, option: str | None) -> None:
-        if option:
-            await self.page.get_by_label(label, exact=True).select_option(label=option)
-
-    async def _radio(self, option: str | None) -> None:
-        if option:
-            await self.page.get_by_role("radio", name=option, exact=True).check()
-
-    async def _checkbox(self, name: str) -> None:
-        await self.page.get_by_role("checkbox", name=name, exact=True).check()
+    async def _choose(self, *choices: Choice | None) -> None:
+        """Set the choices (blank ones skipped) in one round trip."""
+        wanted = [c for c in choices if c is not None]
+        try:
+            missed = await self.page.evaluate(_CHOOSE_JS, wanted)
+        except PlaywrightError as exc:
+            raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
+        if missed:
+            raise UnexpectedScreenError(f"入力画面に選択肢がありません: {'、'.join(missed)}")
 
     async def _date(self, label: str, value: WarekiDate | None) -> None:
+        """Type a date's 年, 月, 日 (its 元号 is a choice: :func:`era`)."""
         if value is None:
             return
-        await self.page.get_by_label(f"{label} 元号", exact=True).select_option(label=value.era)
         await self.page.get_by_label(f"{label} 年", exact=True).fill(str(value.year))
         await self.page.get_by_label(f"{label} 月", exact=True).fill(str(value.month))
         await self.page.get_by_label(f"{label} 日", exact=True).fill(str(value.day))
 
-    async def _submit(self) -> None:
+    async def _submit(self, confirm: type[R]) -> R:
         """Press 確認; raise :class:`LegacyRefusedError` when it comes back with red messages."""
-        await navigate(self.page, self.confirm_button.click)
-        title = await screen_title(self.page)
-        if title == self.HEADING:
+        await submit(self.confirm_button)
+        shown = await read_screen(self.page)
+        if shown.title == self.HEADING:
             rows = await self.error_rows.evaluate_all(
                 """rows => rows.map(r => [r.querySelector('th').innerText.trim(),
                     r.querySelector('[role=alert]').innerText.trim()])"""
@@ -284,21 +463,20 @@ class _EntryScreen(Screen):
             by_label = {label: attr for attr, label in self.LABELS.items()}
             refused = {by_label.get(label, label): message for label, message in rows}
             raise LegacyRefusedError(refused or {"?": "入力内容に誤りがあります"})
-        if title != self.CONFIRM_HEADING:
-            await raise_for_screen(self.page, title, expected=self.CONFIRM_HEADING)
+        return await confirm(self.page).arrived(shown)
 
 
-class _RegistrationView(Screen):
+class _RegistrationView(ReadScreen):
     """A screen that prints a registration (申請内容 table): 確認 and 詳細."""
 
     LABELS: ClassVar[dict[str, str]] = {}
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
-        self.application = page.get_by_role("table", name="申請内容")
+        self.application = Table("申請内容")
 
-    async def _shown(self) -> dict[str, str | None]:
-        table = await read_table(self.application)
+    def _application(self) -> dict[str, str | None]:
+        table = self.application.pairs(self.shown)
         return {attr: table.get(label) or None for attr, label in self.LABELS.items()}
 
 
@@ -316,7 +494,7 @@ class _ConfirmScreen(_RegistrationView):
             await dialog.accept()
 
         self.page.once("dialog", accept)
-        await navigate(self.page, self.register_button.click)
+        await submit(self.register_button)
         try:
             return await self.RECEIPT(self.page).arrive()
         except (LegacyBusyError, LegacyUnreachableError):
@@ -328,15 +506,15 @@ class _ConfirmScreen(_RegistrationView):
             return await open_screen(self.page, self.page.url, self.RECEIPT)
 
 
-class _ReceiptScreen(Screen):
+class _ReceiptScreen(ReadScreen):
     def __init__(self, page: Page) -> None:
         super().__init__(page)
-        self.result = page.get_by_role("table", name="登録結果")
-        self.record_link = page.get_by_role("link", name="登録内容を表示")
+        self.result = Table("登録結果")
+        self.record_link = Link("登録内容を表示")
 
-    async def read_receipt_no(self) -> str:
+    def read_receipt_no(self) -> str:
         """The receipt number (受付番号) the system issued."""
-        receipt = (await read_table(self.result)).get("受付番号", "")
+        receipt = self.result.pairs(self.shown).get("受付番号", "")
         if not receipt:
             raise UnexpectedScreenError("受付番号が表示されていません")
         return receipt
@@ -349,11 +527,11 @@ class _DetailScreen(_RegistrationView):
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
-        self.identity = page.get_by_role("table", name=self.IDENTITY)
+        self.identity = Table(self.IDENTITY)
 
-    async def read_receipt_no(self) -> str | None:
+    def read_receipt_no(self) -> str | None:
         """The receipt number when the applicant is registered, else ``None``."""
-        return (await read_table(self.identity)).get("受付番号") or None
+        return self.identity.pairs(self.shown).get("受付番号") or None
 
 
 # -- 特別定額給付金 ----------------------------------------------------------------------
@@ -388,20 +566,19 @@ class KyufukinSearchPage(Screen):
 
     async def find_applicant(self, applicant_no: str) -> KyufukinResultsPage:
         await self.applicant_no.fill(applicant_no)
-        await navigate(self.page, self.search.click)
+        await submit(self.search)
         return await KyufukinResultsPage(self.page).arrive()
 
 
-class _ResultsScreen(Screen):
+class _ResultsScreen(ReadScreen):
     DETAIL: ClassVar[type[_DetailScreen]]
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
-        self.results = page.get_by_role("table", name="検索結果")
-        self.detail_links = self.results.get_by_role("link", name="詳細")
+        self.detail_links = Link("詳細", within="検索結果")
 
     async def _open_only_detail(self, what: str) -> Any:
-        hrefs = await self.detail_links.evaluate_all("links => links.map(a => a.href)")
+        hrefs = self.detail_links.hrefs(self.shown)
         if not hrefs:
             raise ApplicantNotFoundError(f"基幹システムに{what}が見つかりません")
         if len(hrefs) > 1:
@@ -428,25 +605,21 @@ class KyufukinDetailPage(_DetailScreen):
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
-        self.members = page.get_by_role("table", name="給付対象者")
-        self.entry_link = page.get_by_role("link", name="申請受付入力")
+        self.members = Table("給付対象者")
+        self.entry_link = Link("申請受付入力")
 
     async def start_entry(self) -> KyufukinEntryPage:
-        return await follow(self.entry_link, KyufukinEntryPage)
+        return await self._follow(self.entry_link, KyufukinEntryPage)
 
-    async def read_application(self) -> KyufukinEntry:
+    def read_application(self) -> KyufukinEntry:
         """The registration as the system holds it."""
-        applicant_no = (await read_table(self.identity)).get("申請者番号", "")
-        return await _read_kyufukin(self, self.members, applicant_no)
+        applicant_no = self.identity.pairs(self.shown).get("申請者番号", "")
+        return _read_kyufukin(self, self.members, applicant_no)
 
 
-async def _read_kyufukin(
-    view: _RegistrationView, members: Locator, applicant_no: str
-) -> KyufukinEntry:
-    shown = await view._shown()
-    member_rows = await members.get_by_role("row").evaluate_all(
-        "rows => rows.slice(1).map(r => Array.from(r.cells).map(c => c.innerText.trim()))"
-    )
+def _read_kyufukin(view: _RegistrationView, members: Table, applicant_no: str) -> KyufukinEntry:
+    shown = view._application()
+    member_rows = members.rows(view.shown)[1:]
     ids = shown["id_documents"]
     return KyufukinEntry(
         applicant_no=applicant_no,
@@ -468,28 +641,28 @@ class KyufukinEntryPage(_EntryScreen):
     """KF0040 特別定額給付金 申請受付入力."""
 
     HEADING = "特別定額給付金 申請受付入力"
-    CONFIRM_HEADING = "特別定額給付金 入力内容確認"
     LABELS = KYUFUKIN_LABELS
 
     async def enter_application(self, entry: KyufukinEntry) -> None:
         """Type the application in (the account holder already in half-width kana)."""
+        await self._choose(
+            era("申請日", entry.application_date),
+            radio(entry.payment),
+            select("預金種目", entry.account_type),
+            *(checkbox(f"給付対象者{row} 受給辞退") for row in entry.refusing_members),
+            *(checkbox(label) for label in entry.id_documents),
+        )
         await self._date("申請日", entry.application_date)
         await self._fill("電話番号", entry.phone)
-        await self._radio(entry.payment)
         await self._fill("金融機関コード", entry.bank_code)
         await self._fill("店舗コード", entry.branch_code)
-        await self._select("預金種目", entry.account_type)
         await self._fill("口座番号", entry.account_number)
         await self._fill("口座名義（ｶﾅ）", entry.account_holder)
-        for row in entry.refusing_members:
-            await self.page.get_by_label(f"給付対象者{row} 受給辞退", exact=True).check()
-        for label in entry.id_documents:
-            await self._checkbox(label)
         await self._fill("その他の書類名", entry.id_document_other)
 
     async def confirm(self) -> KyufukinConfirmPage:
-        await self._submit()
-        return KyufukinConfirmPage(self.page)
+        """Press 確認: the 入力内容確認 screen, or :class:`LegacyRefusedError`."""
+        return await self._submit(KyufukinConfirmPage)
 
 
 class KyufukinConfirmPage(_ConfirmScreen):
@@ -500,11 +673,11 @@ class KyufukinConfirmPage(_ConfirmScreen):
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
-        self.members = page.get_by_role("table", name="給付対象者")
+        self.members = Table("給付対象者")
 
-    async def read_application(self, applicant_no: str) -> KyufukinEntry:
+    def read_application(self, applicant_no: str) -> KyufukinEntry:
         """What the system is about to register."""
-        return await _read_kyufukin(self, self.members, applicant_no)
+        return _read_kyufukin(self, self.members, applicant_no)
 
     async def register(self) -> KyufukinReceiptPage:
         page: KyufukinReceiptPage = await self._register()
@@ -517,7 +690,7 @@ class KyufukinReceiptPage(_ReceiptScreen):
     HEADING = "特別定額給付金 登録完了"
 
     async def open_record(self) -> KyufukinDetailPage:
-        return await follow(self.record_link, KyufukinDetailPage)
+        return await self._follow(self.record_link, KyufukinDetailPage)
 
 
 KyufukinConfirmPage.RECEIPT = KyufukinReceiptPage
@@ -587,7 +760,7 @@ class KaigoSearchPage(Screen):
         else:
             await self.by_my_number.check()
             await self.my_number.fill(entry.my_number or "")
-        await navigate(self.page, self.search.click)
+        await submit(self.search)
         return await KaigoResultsPage(self.page).arrive()
 
 
@@ -610,13 +783,14 @@ class KaigoDetailPage(_DetailScreen):
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
-        self.entry_link = page.get_by_role("link", name="認定申請受付入力")
+        self.entry_link = Link("認定申請受付入力")
 
     async def start_entry(self) -> KaigoEntryPage:
-        return await follow(self.entry_link, KaigoEntryPage)
+        return await self._follow(self.entry_link, KaigoEntryPage)
 
-    async def read_application(self) -> KaigoEntry:
-        return _kaigo_from(await self._shown())
+    def read_application(self) -> KaigoEntry:
+        """The registration as the system holds it."""
+        return _kaigo_from(self._application())
 
 
 def _kaigo_from(shown: dict[str, str | None]) -> KaigoEntry:
@@ -632,28 +806,35 @@ class KaigoEntryPage(_EntryScreen):
     """KN0040 要介護認定申請 申請受付入力."""
 
     HEADING = "要介護認定申請 申請受付入力"
-    CONFIRM_HEADING = "要介護認定申請 入力内容確認"
     LABELS = KAIGO_LABELS
 
     async def enter_application(self, entry: KaigoEntry) -> None:
         """Type the application in, as written on the form."""
+        await self._choose(
+            era("申請日", entry.application_date),
+            radio(entry.application_type),
+            radio(entry.applicant_relation),
+            select("提出代行者", entry.agent_type),
+            era("生年月日", entry.birth_date),
+            radio(entry.sex),
+            select("前回の要介護度", entry.previous_level),
+            era("有効期間（開始）", entry.previous_valid_from),
+            era("有効期間（終了）", entry.previous_valid_to),
+            select("特定疾病", entry.specified_disease),
+            checkbox("主治医意見書の提供に同意する") if entry.consent else None,
+        )
         await self._date("申請日", entry.application_date)
-        await self._radio(entry.application_type)
         await self._fill("申請者氏名", entry.applicant_name)
-        await self._radio(entry.applicant_relation)
         await self._fill("続柄", entry.applicant_relation_detail)
-        await self._select("提出代行者", entry.agent_type)
         await self._fill("提出代行者名称", entry.agent_name)
         await self._fill("被保険者氏名", entry.name)
         await self._fill("フリガナ", entry.name_kana)
         await self._date("生年月日", entry.birth_date)
-        await self._radio(entry.sex)
         if entry.postal_code:
             await self._fill("郵便番号（前3桁）", entry.postal_code[:3])
             await self._fill("郵便番号（後4桁）", entry.postal_code[3:])
         await self._fill("住所", entry.address)
         await self._fill("電話番号", entry.phone)
-        await self._select("前回の要介護度", entry.previous_level)
         await self._date("有効期間（開始）", entry.previous_valid_from)
         await self._date("有効期間（終了）", entry.previous_valid_to)
         await self._fill("医療機関名", entry.doctor_clinic)
@@ -662,13 +843,10 @@ class KaigoEntryPage(_EntryScreen):
         await self._fill("医療機関電話番号", entry.doctor_phone)
         await self._fill("医療保険者名", entry.insurer_name)
         await self._fill("記号番号", entry.insurance_symbol_number)
-        await self._select("特定疾病", entry.specified_disease)
-        if entry.consent:
-            await self._checkbox("主治医意見書の提供に同意する")
 
     async def confirm(self) -> KaigoConfirmPage:
-        await self._submit()
-        return KaigoConfirmPage(self.page)
+        """Press 確認: the 入力内容確認 screen, or :class:`LegacyRefusedError`."""
+        return await self._submit(KaigoConfirmPage)
 
 
 class KaigoConfirmPage(_ConfirmScreen):
@@ -677,8 +855,9 @@ class KaigoConfirmPage(_ConfirmScreen):
     HEADING = "要介護認定申請 入力内容確認"
     LABELS = KAIGO_LABELS
 
-    async def read_application(self) -> KaigoEntry:
-        return _kaigo_from(await self._shown())
+    def read_application(self) -> KaigoEntry:
+        """What the system is about to register."""
+        return _kaigo_from(self._application())
 
     async def register(self) -> KaigoReceiptPage:
         page: KaigoReceiptPage = await self._register()
@@ -691,7 +870,7 @@ class KaigoReceiptPage(_ReceiptScreen):
     HEADING = "要介護認定申請 登録完了"
 
     async def open_record(self) -> KaigoDetailPage:
-        return await follow(self.record_link, KaigoDetailPage)
+        return await self._follow(self.record_link, KaigoDetailPage)
 
 
 KaigoConfirmPage.RECEIPT = KaigoReceiptPage
