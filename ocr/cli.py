@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ocr.engine import DEFAULT_ENGINE
+
+if TYPE_CHECKING:
+    from shinsei.model import Document
 
 
 def extract_command(
@@ -34,6 +38,25 @@ def extract_command(
     and ``findings`` (validation adds them); a file that cannot be read gets
     ``form_id`` null and an ``error`` naming the file and the problem.
     """
+    write_results(inputs, out, overlays=overlays, workers=workers, engine=engine, crops=crops)
+
+
+def write_results(
+    inputs: list[Path],
+    out: Path,
+    *,
+    overlays: Path | None = None,
+    workers: int = 1,
+    engine: str = DEFAULT_ENGINE,
+    crops: Path | None = None,
+    then: Callable[[Iterator[Document]], Iterator[Document]] | None = None,
+) -> None:
+    """Extract every scan file under ``inputs`` into JSON lines at ``out``.
+
+    ``then`` runs over the extracted documents before they are written
+    (``shinsei process`` validates them there); its records carry
+    ``decision`` and ``findings``.
+    """
     from intake.intake import scan_files
     from ocr.pipeline import Options, extract_files
 
@@ -48,9 +71,12 @@ def extract_command(
     started = time.perf_counter()
     counts = {"read": 0, "unknown": 0, "error": 0}
     out.parent.mkdir(parents=True, exist_ok=True)
+    docs = extract_files(files, workers=workers, options=options)
+    if then is not None:
+        docs = then(docs)
     with out.open("w", encoding="utf-8") as fh:
-        for doc in extract_files(files, workers=workers, options=options):
-            record = doc.result_record(with_validation=False)
+        for doc in docs:
+            record = doc.result_record(with_validation=then is not None)
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             fh.flush()
             kind = "error" if doc.error else "unknown" if doc.form_id is None else "read"

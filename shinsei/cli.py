@@ -25,6 +25,7 @@ from robots.cli import key_command
 from samples.cli import samples_app
 from shinsei.errors import ShinseiError
 from shinsei.privacy import install_log_masking
+from validators.cli import process_command
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -42,6 +43,7 @@ app.add_typer(legacy_app, name="legacy")
 app.add_typer(samples_app, name="samples")
 app.command("key")(key_command)
 app.command("extract")(extract_command)
+app.command("process")(process_command)
 app.command("serve")(serve_command)
 app.command("demo")(demo_command)
 
