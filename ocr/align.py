@@ -98,9 +98,17 @@ class Alignment:
         return float(np.sqrt(abs(np.linalg.det(a))))
 
 
-def find_marks(
-    gray: np.ndarray, small: np.ndarray | None = None
-) -> dict[Corner, tuple[float, float]]:
+class MarkSet(dict[Corner, tuple[float, float]]):
+    """Mark centres by corner; ``clipped`` names the marks the page edge cut (centres estimated)."""
+
+    clipped: set[Corner]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clipped = set()
+
+
+def find_marks(gray: np.ndarray, small: np.ndarray | None = None) -> MarkSet:
     """Centres (page pixels) of the registration squares found near each page corner.
 
     Candidates are square, solid blobs of about 5 mm on the downscaled page,
@@ -123,7 +131,7 @@ def find_marks(
         "bottom_left": (0, sh - ry, rx, ry),
         "bottom_right": (sw - rx, sh - ry, rx, ry),
     }
-    found: dict[Corner, tuple[float, float]] = {}
+    found = MarkSet()
     for corner, (x0, y0, w, h) in regions.items():
         n, _, stats, cents = cv2.connectedComponentsWithStats(
             ink[y0 : y0 + h, x0 : x0 + w], connectivity=8
@@ -155,6 +163,9 @@ def find_marks(
             )
             if centre is not None:
                 found[corner] = centre
+                px, py = x0 + int(bx), y0 + int(by)
+                if px == 0 or py == 0 or px + int(bw) >= sw or py + int(bh) >= sh:
+                    found.clipped.add(corner)
                 break
     return found
 
@@ -288,23 +299,57 @@ def mark_hypotheses(
     # Box centres are in edge coordinates; pixel centres (what OpenCV maps) sit half a pixel in.
     centres = {c: (x - 0.5, y - 0.5) for c, (x, y) in zip(CORNERS, marks.centers(), strict=True)}
     out: list[Alignment] = []
+    clipped: set[Corner] = getattr(found, "clipped", set())
     for turn in (90, 270) if landscape else (0, 180):
         pairs = [
             (centres[corner], found[_TURNS[turn][corner]])
             for corner in CORNERS
             if _TURNS[turn][corner] in found
         ]
+        cut_off = {found[_TURNS[turn][c]] for c in CORNERS if _TURNS[turn][c] in clipped}
         pairs = _consistent(pairs, expected)
+        whole = [p for p in pairs if p[1] not in cut_off]
+        if len(whole) >= 3:
+            src, dst = np.asarray([s for s, _ in whole]), np.asarray([d for _, d in whole])
+            matrix, residual = fit_affine(src, dst)
+            out.append(Alignment(matrix, residual, "marks", turn, len(whole)))
+            continue
+        # Marks the page edge cut have estimated centres: a similarity map (what a
+        # sheet feeder does) over all of them, dropping the cut mark that fits worst
+        # while the fit is poor.
+        while len(pairs) >= 2:
+            src, dst = np.asarray([s for s, _ in pairs]), np.asarray([d for _, d in pairs])
+            matrix, residual, errors = fit_similarity_lsq(src, dst)
+            if residual <= 1.5 or len(pairs) == 2:
+                break
+            worst = max(
+                (i for i, p in enumerate(pairs) if p[1] in cut_off),
+                key=lambda i: errors[i],
+                default=None,
+            )
+            if worst is None:
+                break
+            pairs.pop(worst)
         if len(pairs) < 2:
             continue
-        src = [s for s, _ in pairs]
-        dst = [d for _, d in pairs]
-        if len(src) == 2:
-            matrix, residual = fit_similarity(np.asarray(src), np.asarray(dst)), 0.0
-        else:
-            matrix, residual = fit_affine(np.asarray(src), np.asarray(dst))
-        out.append(Alignment(matrix, residual, "marks", turn, len(src)))
+        out.append(Alignment(matrix, residual, "marks", turn, len(pairs)))
     return out
+
+
+def fit_similarity_lsq(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """Least-squares rotation + uniform scale + shift; its RMS error and each point's error
+    (template units). Two points fit exactly.
+    """
+    n = len(src)
+    a = np.zeros((2 * n, 4))
+    a[0::2] = np.column_stack([src[:, 0], -src[:, 1], np.ones(n), np.zeros(n)])
+    a[1::2] = np.column_stack([src[:, 1], src[:, 0], np.zeros(n), np.ones(n)])
+    (p, q, tx, ty), *_ = np.linalg.lstsq(a, dst.reshape(-1), rcond=None)
+    matrix = np.array([[p, -q, tx], [q, p, ty]], np.float64)
+    pred = src @ matrix[:, :2].T + matrix[:, 2]
+    scale = float(np.hypot(p, q)) or 1.0
+    errors = np.sqrt(((pred - dst) ** 2).sum(axis=1)) / scale
+    return matrix, float(np.sqrt((errors**2).mean())) if n > 2 else 0.0, errors
 
 
 def align_features(

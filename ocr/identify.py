@@ -170,6 +170,21 @@ def _by_layout(
     return None if best is None else (best[1], best[2], best[3])
 
 
+def _checked(gray: np.ndarray, alignment: Alignment, tpl: Template) -> Alignment:
+    """An alignment from fewer than three whole marks, corrected by the form's print.
+
+    Two marks (or marks the page edge cut, whose centres are estimates) fix the
+    map less surely; where the form prints structure in black, phase
+    correlation of its busiest patches corrects it (:func:`ocr.align.refine`).
+    """
+    if alignment.marks >= 3 and alignment.residual < 1.0:
+        return alignment
+    refined = refine(gray, alignment, tpl.gray, tpl.patches)
+    if refined is not None and refined.residual <= 3.0:
+        return refined
+    return alignment
+
+
 def identify_page(page: Page, forms: dict[str, Template]) -> PageReading:
     """Identify one page (see the module docstring for the order of evidence)."""
     gray = page.gray
@@ -192,13 +207,15 @@ def identify_page(page: Page, forms: dict[str, Template]) -> PageReading:
     if hyps:
         qr = _qr_on(gray, hyps, forms)
         if qr is not None:
-            reading.kind, reading.form_id, reading.alignment = "form", qr[2], qr[0]
+            reading.kind, reading.form_id = "form", qr[2]
+            reading.alignment = _checked(gray, qr[0], forms[qr[2]])
             text, key = qr[1], qr[3]
             reading.method, reading.qr_text, reading.qr_key = "qr", text, key
             return reading
         by_layout = _by_layout(gray, hyps, forms)
         if by_layout is not None:
-            reading.kind, reading.form_id, reading.alignment = "form", by_layout[1], by_layout[0]
+            reading.kind, reading.form_id = "form", by_layout[1]
+            reading.alignment = _checked(gray, by_layout[0], forms[by_layout[1]])
             reading.method, reading.scores = "layout", by_layout[2]
             return reading
     # Too few marks: a QR code anywhere on the page; with one mark it registers the
