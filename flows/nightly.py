@@ -29,6 +29,7 @@ from flows.tasks import (
     validate_task,
 )
 from shinsei.config import REPO_ROOT
+from shinsei.privacy import install_log_masking
 from store.reprocess import Stage
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -51,6 +52,7 @@ def _task_runner(workers: int, dask_address: str | None) -> TaskRunner[Any]:
 @flow(name="extract", log_prints=True)
 def extract_stage(batch_id: str, chunk_size: int = 8, engine: str = "onnx") -> dict[str, int]:
     """Read every document of the batch that waits for extraction, in chunks."""
+    install_log_masking()
     ids = pending_extraction(batch_id)
     chunks = [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)]
     futures = [extract_task.submit(chunk, engine) for chunk in chunks]
@@ -80,6 +82,7 @@ def nightly_batch(
     ``receipt_date`` (受付日, default the batch date) identify the night's
     mail. ``dask_address`` runs extraction on an existing Dask scheduler.
     """
+    install_log_masking()
     log = get_run_logger()
     batch_id = batch_date or _today()
     received = receipt_date or batch_id
@@ -137,6 +140,7 @@ def nightly_batch(
 @flow(name="import-review", log_prints=True)
 def import_review(workbook: str, reviewer: str) -> dict[str, Any]:
     """Take a reviewer's corrected workbook back into the ledger."""
+    install_log_masking()
     from review.importer import import_review as import_workbook
 
     report = import_workbook(Path(workbook), reviewer=reviewer)
@@ -154,12 +158,14 @@ def key_records(
     batch_id: str, only_failed: bool = False, contexts: int = 2, max_sessions: int = 4
 ) -> dict[str, Any]:
     """Key the batch's ready documents (``only_failed``: those that failed at keying)."""
+    install_log_masking()
     return key_task(batch_id, only_failed=only_failed, contexts=contexts, max_sessions=max_sessions)
 
 
 @flow(name="produce-letters", log_prints=True)
 def produce_letters(batch_id: str, letter_date: str | None = None) -> dict[str, Any]:
     """Produce the return letters still missing for the batch's rejected documents."""
+    install_log_masking()
     return letters_task(batch_id, letter_date or date.today().isoformat())
 
 
@@ -169,6 +175,7 @@ def reprocess(document_ids: list[str], from_stage: Stage = "extract") -> dict[st
 
     Documents already keyed or mailed are left alone (the ledger refuses).
     """
+    install_log_masking()
     moved = reset_task(document_ids, from_stage)
     out: dict[str, Any] = {"reset": moved}
     for batch_id, ids in moved.items():

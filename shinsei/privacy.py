@@ -45,9 +45,18 @@ class MaskingFilter(logging.Filter):
         return True
 
 
-def install_log_masking(logger: logging.Logger | None = None) -> None:
-    """Attach :class:`MaskingFilter` to the handlers of ``logger`` (root by default)."""
-    target = logger or logging.getLogger()
-    for handler in target.handlers:
-        if not any(isinstance(f, MaskingFilter) for f in handler.filters):
-            handler.addFilter(MaskingFilter())
+#: Loggers whose handlers carry run logs elsewhere (Prefect sends these to its API).
+_LOGGERS = ("", "prefect", "prefect.flow_runs", "prefect.task_runs", "shinsei")
+
+
+def install_log_masking() -> None:
+    """Attach :class:`MaskingFilter` to every handler that writes or ships shinsei's logs.
+
+    Called by the command line and at the start of every flow run, so a
+    personal number in a log line is masked before it reaches a terminal, a
+    log file or the Prefect server.
+    """
+    for name in _LOGGERS:
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, MaskingFilter) for f in handler.filters):
+                handler.addFilter(MaskingFilter())

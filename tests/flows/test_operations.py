@@ -268,3 +268,32 @@ def _crash_twice_then_finish(
         record = keying_record(ledger, row.id)
         assert record is not None and record.receipt_no in receipts
     assert ledger.verify_audit().ok
+
+
+def test_personal_numbers_reach_the_prefect_server_masked(prefect_api: str) -> None:
+    from prefect import flow, get_run_logger
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.runtime import flow_run
+
+    from shinsei.privacy import install_log_masking
+
+    @flow(name="privacy-check")
+    def talk() -> str:
+        install_log_masking()
+        get_run_logger().info("個人番号 123456789018、口座番号 1234567 を確認しました")
+        return str(flow_run.id)
+
+    run_id = talk()
+    with get_client(sync_client=True) as client:
+        messages: list[str] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not messages:
+            logs = client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
+            )
+            messages = [log.message for log in logs if "確認しました" in log.message]
+            time.sleep(0.5)
+    assert messages, "the log line never reached the server"
+    assert all("123456789018" not in m and "1234567 " not in m for m in messages)
+    assert any("********9018" in m and "***4567" in m for m in messages)
