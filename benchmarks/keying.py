@@ -8,7 +8,10 @@
 Each run starts its own stand-in (default latency unless ``--latency``), a
 fresh ledger of ready documents made from the registry, and the robot in
 this process; a sampler thread adds up CPU time and memory of the browser's
-processes. Prints a table and writes JSON to ``benchmarks/results/``.
+processes (and, apart, of Playwright's driver; the robot's own CPU time is
+this process's). Other work on the machine slows every figure: the load
+average at the start and at the end of each run is in the results. Prints a
+table and writes JSON to ``benchmarks/results/``.
 """
 
 from __future__ import annotations
@@ -77,39 +80,51 @@ class StandIn:
 
 @dataclass
 class Sampler:
-    """CPU seconds and peak memory of this process's browser descendants."""
+    """CPU seconds and peak memory of this process's browser descendants (and of the driver)."""
 
     interval: float = 0.5
     peak_rss_mb: float = 0.0
     peak_processes: int = 0
     cpu_seconds: dict[int, float] = field(default_factory=dict)
+    driver_cpu_seconds: dict[int, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def _browsers(self) -> list[psutil.Process]:
-        found = []
+    def _children(self) -> tuple[list[psutil.Process], list[psutil.Process]]:
+        browsers, drivers = [], []
         for child in psutil.Process().children(recursive=True):
             try:
-                if "chrom" in child.name().lower() or "headless_shell" in child.name():
-                    found.append(child)
+                name = child.name()
             except psutil.Error:
                 continue
-        return found
+            if "chrom" in name.lower() or "headless_shell" in name:
+                browsers.append(child)
+            elif name.startswith("node"):  # Playwright's driver
+                drivers.append(child)
+        return browsers, drivers
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
-            rss = 0
-            procs = self._browsers()
-            for proc in procs:
-                try:
-                    with proc.oneshot():
-                        times = proc.cpu_times()
-                        rss += proc.memory_info().rss
-                        self.cpu_seconds[proc.pid] = times.user + times.system
-                except psutil.Error:
-                    continue
-            self.peak_rss_mb = max(self.peak_rss_mb, rss / 2**20)
-            self.peak_processes = max(self.peak_processes, len(procs))
+            self.sample()
+
+    def sample(self) -> None:
+        """Add up what the processes used so far, and the memory they hold now."""
+        rss = 0
+        browsers, drivers = self._children()
+        for proc in browsers + drivers:
+            try:
+                with proc.oneshot():
+                    times = proc.cpu_times()
+                    used = times.user + times.system
+                    if proc in drivers:
+                        self.driver_cpu_seconds[proc.pid] = used
+                        continue
+                    rss += proc.memory_info().rss
+                    self.cpu_seconds[proc.pid] = used
+            except psutil.Error:
+                continue
+        self.peak_rss_mb = max(self.peak_rss_mb, rss / 2**20)
+        self.peak_processes = max(self.peak_processes, len(browsers))
 
     def __enter__(self) -> Sampler:
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -124,6 +139,10 @@ class Sampler:
     @property
     def cpu_total(self) -> float:
         return sum(self.cpu_seconds.values())
+
+    @property
+    def driver_cpu_total(self) -> float:
+        return sum(self.driver_cpu_seconds.values())
 
 
 def _ledger(workdir: Path, count: int, seed: int) -> tuple[Ledger, list[str], list[Any]]:
@@ -146,12 +165,15 @@ def throughput(contexts: int, records: int, latency: float, trace: bool) -> dict
             )
             stand_in = psutil.Process(server.process.pid)
             server_cpu = sum(stand_in.cpu_times()[:2])
+            robot_cpu = sum(psutil.Process().cpu_times()[:2])
             load = os.getloadavg()[0]
             with Sampler() as sampler:
                 report = key_records(
                     ledger, ids, config=config, credentials=Credentials(USER, PASSWORD)
                 )
+            load_end = os.getloadavg()[0]
             server_cpu = sum(stand_in.cpu_times()[:2]) - server_cpu
+            robot_cpu = sum(psutil.Process().cpu_times()[:2]) - robot_cpu
         finally:
             server.stop()
     per_minute = report.per_minute
@@ -169,13 +191,21 @@ def throughput(contexts: int, records: int, latency: float, trace: bool) -> dict
         if per_minute
         else None,
         "browser_cpu_seconds": round(sampler.cpu_total, 1),
+        "browser_cpu_s_per_record": round(sampler.cpu_total / report.keyed, 2)
+        if report.keyed
+        else None,
         "browser_cpu_percent": round(100 * sampler.cpu_total / report.seconds, 1)
         if report.seconds
         else None,
         "browser_peak_rss_mb": round(sampler.peak_rss_mb),
         "browser_processes": sampler.peak_processes,
+        "driver_cpu_s_per_record": round(sampler.driver_cpu_total / report.keyed, 2)
+        if report.keyed
+        else None,
+        "robot_cpu_s_per_record": round(robot_cpu / report.keyed, 2) if report.keyed else None,
         "stand_in_cpu_seconds": round(server_cpu, 1),
         "load_average_at_start": round(load, 2),
+        "load_average_at_end": round(load_end, 2),
     }
 
 

@@ -29,7 +29,8 @@ def key_command(
         typer.Option(help="Prefect Secret block with the robot's account (else the environment)."),
     ] = None,
     trace: Annotated[
-        bool, typer.Option(help="Record a Playwright trace (kept for failed documents only).")
+        bool,
+        typer.Option(help="Trace a document from its first fault (kept if it fails)."),
     ] = True,
     headed: Annotated[bool, typer.Option(help="Show the browser (needs a display).")] = False,
 ) -> None:

@@ -15,7 +15,7 @@ become outcomes:
   masked screenshot and a scrubbed Playwright trace under
   ``<data_dir>/evidence/<doc_id>/`` (owner-only). The trace starts at the
   document's first fault and records its retries: a trace with DOM
-  snapshots costs the browser about a third more CPU per page, and a
+  snapshots costs the browser about a quarter more CPU per page, and a
   document keyed at the first attempt needs no evidence;
 * a value the legacy system refuses, an unknown bank, an applicant it does
   not know (business findings) send the document to ``review``;

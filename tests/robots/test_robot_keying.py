@@ -256,6 +256,7 @@ def test_a_fault_run_keys_everything_exactly_once(
     ready: Ready,
     key: Key,
     applicants: Applicants,
+    data_dir: Path,
 ) -> None:
     server = start_legacy(busy_rate=0.1, drop_rate=0.05, session_lifetime_minutes=0.25, seed=7)
     docs = [applicants.kyufukin() for _ in range(7)] + [applicants.kaigo() for _ in range(3)]
@@ -271,3 +272,5 @@ def test_a_fault_run_keys_everything_exactly_once(
     for doc in docs[:7]:
         matching = [r for r, k in receipts.items() if k == doc.value("applicant_no")]
         assert len(matching) == 1
+    # Traced from their first fault, but keyed in the end: no evidence kept.
+    assert not (data_dir / "evidence").exists()

@@ -83,7 +83,7 @@ def test_kyufukin_entry_from_canonical_values() -> None:
     assert entry.refusing_members == ((2, 5) if len(house.members) >= 5 else (2,))
     assert entry.id_documents == ("運転免許証", "パスポート")  # printed order
     assert entry.application_date is not None and entry.application_date.era == "令和"
-    assert entry.account_number not in repr(entry)
+    assert entry.account_number and entry.account_number not in repr(entry)
     declined = kyufukin_entry(kyufukin_document(house, rng, refuse_benefit=True))
     assert declined.payment == "受給辞退（世帯全員）" and declined.bank_code is None
     assert declined.account_number is None

@@ -1,0 +1,163 @@
+"""Page-object machinery in real Chromium on pages of its own: reading and choosing at once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import pytest
+from playwright.async_api import Page
+
+from robots import pages
+from robots.errors import AlreadyRegisteredError, LegacyBusyError, UnexpectedScreenError
+from tests.robots.conftest import BrowserRunner
+
+pytestmark = pytest.mark.browser
+
+T = TypeVar("T")
+
+SYSTEM = "神戸市 住民サービス統合システム"
+
+DETAIL = f"""<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">
+<title>{SYSTEM} - 特別定額給付金 世帯詳細</title></head><body>
+<h1>特別定額給付金 世帯詳細</h1>
+<table id="household"><caption>世帯情報</caption>
+  <tr><th scope="row">申請者番号</th><td>0100000001</td></tr>
+  <tr><th scope="row">住所</th><td>〒650-0001
+    神戸市中央区加納町6丁目5-1</td></tr>
+  <tr><th scope="row">受付番号</th><td></td></tr>
+</table>
+<table id="members"><caption>給付対象者</caption>
+  <tr><th>番号</th><th>氏名</th></tr>
+  <tr><td>1</td><td>山田　太郎</td><td><a href="http://legacy.test/kf/a/1">詳細</a></td></tr>
+  <tr><td>2</td><td>山田　花子</td><td><a href="http://legacy.test/kf/a/2">詳細</a></td></tr>
+</table>
+<p><a href="http://legacy.test/kf/entry/0100000001">申請受付入力</a>
+<a href="http://legacy.test/kf/a/9">詳細</a></p>
+</body></html>"""
+
+ENTRY = f"""<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">
+<title>{SYSTEM} - 入力</title></head><body><form>
+<select name="d_era" aria-label="申請日 元号"><option value=""></option>
+  <option value="平成">平成</option><option value="令和">令和</option></select>
+<label for="kind">預金種目</label>
+<select id="kind" name="kind"><option value=""></option><option value="1">普通</option>
+  <option value="2">当座</option></select>
+<label><input type="radio" name="pay" value="t"> 口座振込</label>
+<label><input type="radio" name="pay" value="c" checked> 口座の写し添付</label>
+<input type="checkbox" name="r2" aria-label="給付対象者2 受給辞退">
+<label><input type="checkbox" name="id_dl" checked> 運転免許証</label>
+<label><input type="checkbox" name="id_pp" disabled> パスポート</label>
+<label for="acct">口座番号</label><input id="acct" name="acct" maxlength="7">
+</form></body></html>"""
+
+
+def _on_page(runner: BrowserRunner, html: str, use: Callable[[Page], Awaitable[T]]) -> T:
+    async def scenario() -> T:
+        context = await runner.browser.new_context()
+        try:
+            page = await context.new_page()
+            await page.set_content(html)
+            return await use(page)
+        finally:
+            await context.close()
+
+    return runner.run(scenario)
+
+
+def test_a_read_screen_is_read_whole_on_arrival(browser_runner: BrowserRunner) -> None:
+    async def use(page: Page) -> pages.KyufukinDetailPage:
+        return await pages.KyufukinDetailPage(page).arrive()
+
+    detail = _on_page(browser_runner, DETAIL, use)
+
+    assert detail.shown.title == "特別定額給付金 世帯詳細"
+    identity = pages.Table("世帯情報").pairs(detail.shown)
+    assert identity["申請者番号"] == "0100000001"
+    assert identity["住所"].startswith("〒650-0001")
+    assert detail.read_receipt_no() is None  # an empty cell: not registered
+    assert pages.Table("給付対象者").rows(detail.shown)[2][:2] == ["2", "山田　花子"]
+    assert pages.Table("ない表").rows(detail.shown) == []
+    assert pages.Link("詳細", within="給付対象者").hrefs(detail.shown) == [
+        "http://legacy.test/kf/a/1",
+        "http://legacy.test/kf/a/2",
+    ]
+    assert len(pages.Link("詳細").hrefs(detail.shown)) == 3
+    assert detail.entry_link.href(detail.shown) == "http://legacy.test/kf/entry/0100000001"
+    with pytest.raises(UnexpectedScreenError):
+        pages.Link("登録内容を表示").href(detail.shown)
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "error"),
+    [
+        ("只今大変混み合っております", "", LegacyBusyError),
+        (
+            "エラー",
+            '<p role="alert">既に登録されています（受付番号：KF2020-000001）。</p>',
+            AlreadyRegisteredError,
+        ),
+        ("業務メニュー", "", UnexpectedScreenError),
+    ],
+    ids=["busy", "already-registered", "another-screen"],
+)
+def test_a_read_screen_that_is_not_there_raises_what_it_shows(
+    browser_runner: BrowserRunner, title: str, body: str, error: type[Exception]
+) -> None:
+    html = f'<html><head><meta charset="utf-8"><title>{SYSTEM} - {title}</title></head>'
+    html += f"<body>{body}</body></html>"
+
+    async def use(page: Page) -> str:
+        try:
+            await pages.KyufukinReceiptPage(page).arrive()
+        except error as exc:
+            return str(exc)
+        return ""
+
+    message = _on_page(browser_runner, html, use)
+
+    assert message
+    if error is AlreadyRegisteredError:
+        assert "KF2020-000001" in message
+
+
+def test_choices_are_set_in_one_round_trip(browser_runner: BrowserRunner) -> None:
+    async def use(page: Page) -> dict[str, Any]:
+        entry = pages.KyufukinEntryPage(page)
+        await entry._choose(
+            pages.select("申請日 元号", "令和"),
+            pages.select("預金種目", "普通"),
+            pages.radio("口座振込"),
+            pages.radio(None),  # blank: skipped
+            pages.checkbox("給付対象者2 受給辞退"),
+            pages.checkbox("運転免許証"),  # already ticked: stays ticked
+        )
+        state: dict[str, Any] = await page.evaluate(
+            """() => Object.fromEntries(Array.from(document.forms[0].elements,
+                el => [el.name + (el.type === 'radio' ? ':' + el.value : ''),
+                       el.type === 'radio' || el.type === 'checkbox' ? el.checked : el.value]))"""
+        )
+        failures = []
+        for wrong in (
+            pages.select("預金種目", "定期"),
+            pages.radio("受給辞退（世帯全員）"),
+            pages.checkbox("パスポート"),  # disabled: cannot be ticked
+        ):
+            try:
+                await entry._choose(wrong)
+            except UnexpectedScreenError as exc:
+                failures.append(str(exc))
+        # Text goes in by insertText, where the browser applies maxlength as to typing.
+        await page.get_by_label("口座番号", exact=True).fill("123456789")
+        state["acct"] = await page.get_by_label("口座番号", exact=True).input_value()
+        state["failures"] = failures
+        return state
+
+    state = _on_page(browser_runner, ENTRY, use)
+
+    assert state["d_era"] == "令和" and state["kind"] == "1"
+    assert state["pay:t"] is True and state["pay:c"] is False
+    assert state["r2"] is True and state["id_dl"] is True and state["id_pp"] is False
+    assert len(state["failures"]) == 3
+    assert "預金種目：定期" in state["failures"][0]
+    assert state["acct"] == "1234567"
