@@ -239,9 +239,7 @@ class LetterAddressee(_Strict):
 
     to: Literal["household_head", "member"]
     keys: list[RegistryKey] = Field(min_length=1)
-    corroborate: dict[str, Literal["name", "name_kana", "birth_date"]] = Field(
-        default_factory=dict
-    )
+    corroborate: dict[str, Literal["name", "name_kana", "birth_date"]] = Field(default_factory=dict)
 
 
 class LetterType(_Strict):
