@@ -81,6 +81,20 @@ class Option(_Strict):
     label_box: Box | None = None
 
 
+ConfirmBy = Literal[
+    "member.name",
+    "member.name_kana",
+    "member.birth_date",
+    "household.member_name",
+    "household.head_name_kana",
+    "bank",
+    "branch",
+]
+"""Where a reading can be confirmed: the form's resident (found by its personal
+numbers), any member of their household, the household head's kana (found by
+the applicant number), the bank list, the bank's branch list."""
+
+
 class FieldSpec(_Strict):
     """One field of a form, with the geometry its kind needs."""
 
@@ -104,6 +118,9 @@ class FieldSpec(_Strict):
     """Name of the validators' normaliser for the canonical value."""
     source: str | None = None
     """For pre-printed fields: where the city took the value from."""
+    confirm_by: ConfirmBy | None = None
+    """Reference data that confirms a doubtful reading when it says exactly the same
+    (:mod:`ocr.corroborate`): the resident's registry entry, the bank list."""
     allowed_values: list[str] | None = None
 
     @model_validator(mode="after")

@@ -134,6 +134,10 @@ def settle_twins(text: str) -> tuple[str, bool]:
     for i, ch in enumerate(text):
         if ch not in TWINS:
             continue
+        if ch in "ー一" and i > 0 and _script(text[i - 1]) != "other":
+            # a long vowel sign follows the sound it lengthens (センター久保)
+            out[i] = "ー" if _script(text[i - 1]) == "kana" else "一"
+            continue
         sides = {_script(text[j]) for j in (i - 1, i + 1) if 0 <= j < len(text)} - {"other"}
         if len(sides) != 1:
             doubt = doubt or len(sides) > 1

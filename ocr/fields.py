@@ -380,13 +380,19 @@ def with_dots(part: Part, r: Recognition) -> Recognition:
         return r
     width = max(1, part.width)
     text, spans, confs = list(r.text), list(r.spans), list(r.char_confidences)
+    inserted = False
     for dot in sorted(part.dots, reverse=True):
         k = sum(1 for a, b in spans if (a + b) / 2 * width < dot)
         if 0 < k < len(text) and text[k - 1].isdigit() and text[k].isdigit():
             text.insert(k, "・")
             spans.insert(k, (dot / width, dot / width))
             confs.insert(k, 0.9)
-    return Recognition("".join(text), r.confidence, confs, spans)
+            inserted = True
+    confidence = r.confidence
+    if inserted and len(confs) == len(text):
+        # the character the recogniser nearly emitted (its doubt) is the dot put back
+        confidence = max(confidence, min(confs))
+    return Recognition("".join(text), confidence, confs, spans)
 
 
 def digit_gaps(part: Part, r: Recognition) -> bool:

@@ -35,6 +35,7 @@ from intake.intake import sha256_file
 from ocr import preprinted
 from ocr.attachments import classify_page
 from ocr.confidence import status_for
+from ocr.corroborate import corroborate
 from ocr.engine import DEFAULT_ENGINE, Recognition, get_engine
 from ocr.fields import PagePlan, finish_fields, plan_fields
 from ocr.identify import PageReading, identify_page
@@ -197,18 +198,10 @@ def finish_document(plan: Plan, results: list[Recognition], options: Options) ->
     values = finish_fields(plan.fields, results)
     _preprinted(plan, values)
     _name_glyphs(tpl, values)
+    corroborate(tpl.spec, values)
     for f in tpl.spec.fields:
         if f.kind is Kind.PREPRINTED and not f.source and f.id not in values:
-            # the QR code itself (its payload is the value)
-            ok = reading.qr_text is not None
-            values[f.id] = FieldValue(
-                f.id,
-                reading.qr_text,
-                1.0 if ok else 0.0,
-                "preprinted",
-                raw=reading.qr_text,
-                status="ok" if ok else "review",
-            )
+            values[f.id] = _qr_field(f.id, reading.qr_text, values, tpl.spec.key_fields)
     doc.fields = {f.id: values[f.id] for f in tpl.spec.fields if f.id in values}
     for key_field in tpl.spec.key_fields:
         value = doc.value(key_field)
@@ -221,6 +214,23 @@ def finish_document(plan: Plan, results: list[Recognition], options: Options) ->
 
         write_outputs(plan, options)
     return doc
+
+
+def _qr_field(
+    field_id: str, qr_text: str | None, values: dict[str, FieldValue], key_fields: list[str]
+) -> FieldValue:
+    """The QR code itself (its payload is the value).
+
+    An unreadable QR code needs a person only when nothing else on the form
+    says whose it is: when the printed applicant number was read, checked
+    and found in the registry, the code is just damaged (``unreadable``).
+    """
+    if qr_text is not None:
+        return FieldValue(field_id, qr_text, 1.0, "preprinted", raw=qr_text, status="ok")
+    keys = [values[k] for k in key_fields if k in values and values[k].value]
+    key_conf = max((k.confidence for k in keys if k.status == "ok"), default=0.0)
+    status = status_for(key_conf, blank=True)
+    return FieldValue(field_id, None, key_conf, "preprinted", status=status, flags=["unreadable"])
 
 
 def _preprinted(plan: Plan, values: dict[str, FieldValue]) -> None:

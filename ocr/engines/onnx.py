@@ -99,12 +99,15 @@ class OnnxEngine:
         self._index: dict[str, list[int]] = {}
         for i, ch in enumerate(self.classes[1:], start=1):
             self._index.setdefault(ch, []).append(i)
-        self._masks: dict[str, tuple[np.ndarray, list[str], np.ndarray]] = {}
+        self._masks: dict[str, tuple[np.ndarray, list[str], np.ndarray, np.ndarray]] = {}
 
     # -- charsets ---------------------------------------------------------------
 
-    def allowed_classes(self, charset: Charset) -> tuple[np.ndarray, list[str], np.ndarray]:
-        """Class indices a charset allows (blank first), the text each emits, and its prior.
+    def allowed_classes(
+        self, charset: Charset
+    ) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+        """Class indices a charset allows (blank first), the text each emits, its prior,
+        and which are letters (neither the blank nor a space).
 
         The model writes a gap between words as its last class, an ASCII space;
         a charset with only the full-width space (kana) gets that class as U+3000.
@@ -132,7 +135,8 @@ class OnnxEngine:
             [1.0 if charset is None or len(t) != 1 else LEVEL_PRIOR[jis_level(t)] for t in texts],
             np.float32,
         )
-        result = (np.asarray(idx, dtype=np.int64), texts, prior)
+        letters = np.array([bool(t) and not t.isspace() for t in texts])
+        result = (np.asarray(idx, dtype=np.int64), texts, prior, letters)
         self._masks[key] = result
         return result
 
@@ -196,18 +200,19 @@ class OnnxEngine:
 
     def decode(self, probs: np.ndarray, charset: Charset, length: int | None = None) -> Recognition:
         """CTC decoding restricted to ``charset``; exactly ``length`` characters when given."""
-        idx, texts, prior = self.allowed_classes(charset)
+        idx, texts, prior, letters = self.allowed_classes(charset)
         sub = probs[:, idx] * prior
         total = sub.sum(axis=1, keepdims=True)
         sub = sub / np.maximum(total, 1e-12)
         best = sub.argmax(axis=1)
         path = [int(k) for k in best]
-        chars, confs, doubt, steps = _collapse(sub, path)
+        # A space is never "dropped": word gaps are measured on the ink (ocr.fields).
+        chars, confs, doubt, steps = _collapse(sub, path, letters)
         if length is not None and length > 0 and len(chars) != length:
             constrained = best_path_of_length(sub, length)
             if constrained is not None:
                 c_path, ratio = constrained
-                chars, confs, _, steps = _collapse(sub, c_path)
+                chars, confs, _, steps = _collapse(sub, c_path, letters)
                 # the model's own best reading had another length: doubt the result
                 doubt = max(doubt, 1.0 - ratio)
         text = "".join(texts[k] for k in chars)
@@ -219,7 +224,8 @@ class OnnxEngine:
                 members = [j for j, t in enumerate(texts) if t in SAME_MARK]
                 a, b = steps[n]
                 confs[n] = max(confs[n], float(sub[a : b + 1, members].sum(axis=1).max()))
-        confidence = min(min(confs), 1.0 - doubt)
+        sure = [c for k, c in zip(chars, confs, strict=True) if letters[k]] or [1.0]
+        confidence = min(min(sure), 1.0 - doubt)
         # spans in time steps here; recognize() turns them into fractions of the crop
         return Recognition(text, confidence, confs, [(float(a), float(b)) for a, b in steps])
 
@@ -254,13 +260,13 @@ class OnnxEngine:
 
 
 def _collapse(
-    sub: np.ndarray, path: list[int]
+    sub: np.ndarray, path: list[int], letters: np.ndarray
 ) -> tuple[list[int], list[float], float, list[tuple[int, int]]]:
     """A CTC path → emitted classes, each one's best probability over its run, the doubt,
     and each character's first and last time step.
 
-    The doubt is the strongest character probability at a step the path
-    spent on the blank: a character the reading may have dropped.
+    The doubt is the strongest probability of a ``letters`` class at a step
+    the path spent on the blank: a character the reading may have dropped.
     """
     chars: list[int] = []
     confs: list[float] = []
@@ -270,8 +276,8 @@ def _collapse(
     for t, k in enumerate(path):
         p = float(sub[t, k])
         if k == 0:
-            if sub.shape[1] > 1:
-                doubt = max(doubt, float(sub[t, 1:].max()))
+            if letters.any():
+                doubt = max(doubt, float(sub[t, letters].max()))
         elif k != prev:
             chars.append(k)
             confs.append(p)

@@ -1,0 +1,142 @@
+"""Doubtful readings confirmed by reference data that says exactly the same.
+
+A handwritten name read at 0.6 is a question for a person -- unless the
+resident registry, found through the personal number printed on the same
+form, spells the same name. Two independent sources agreeing on every
+character is stronger evidence than the recogniser's own probability: a
+misreading that lands exactly on the registry's spelling is not a thing that
+happens by chance. Commercial AI-OCR does the same with its address and
+name dictionaries.
+
+Which reference confirms a field is its form.yaml ``confirm_by``
+(:data:`forms.schema.ConfirmBy`). A confirmed reading gets the confidence
+:data:`CONFIRMED` (if it had less) and the flag ``confirmed``; its value is
+never changed. A reading that differs from the reference is left alone: it
+may be a misreading or what the resident really wrote, and the validation
+rules (registry match, account holder, bank and branch) decide what that
+means. Readings flagged for any other reason (corrected, ambiguous, not a
+value of the field) are not confirmed: a person looks at those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from forms.schema import FieldSpec, FormSpec
+from ocr import preprinted
+from ocr.confidence import status_for
+from shinsei.model import FieldValue
+from shinsei.residents import Household, Member, registry
+from validators.japanese import kana_key
+
+CONFIRMED = 0.95
+"""Confidence of a reading the reference spells exactly the same. Above the
+auto-accept threshold; below the 1.0 of a value taken from the registry."""
+
+
+def _name_key(text: str) -> str:
+    return "".join(text.split()).translate(preprinted.VARIANTS)
+
+
+def _kana(text: str) -> str:
+    return kana_key(text, fold_small=False)
+
+
+class _References:
+    """The reference data of one document, looked up once and only when asked."""
+
+    def __init__(self, values: dict[str, FieldValue]) -> None:
+        self.values = values
+
+    def value(self, field_id: str) -> str | None:
+        fv = self.values.get(field_id)
+        return fv.value if fv is not None and isinstance(fv.value, str) else None
+
+    def member(self) -> Member | None:
+        return preprinted.registry_member({k: v.value for k, v in self.values.items()})
+
+    def household(self) -> Household | None:
+        member = self.member()
+        if member is not None:
+            return registry().household_of(member)
+        return preprinted.household(self.value("applicant_no"))
+
+    def agrees(self, spec: FieldSpec, read: str) -> bool:
+        """Whether ``spec``'s reference spells ``read`` exactly."""
+        return CHECKS[spec.confirm_by or ""](self, read)
+
+
+def _member_name(refs: _References, read: str) -> bool:
+    m = refs.member()
+    return m is not None and _name_key(m.name) == _name_key(read)
+
+
+def _member_kana(refs: _References, read: str) -> bool:
+    m = refs.member()
+    return m is not None and _kana(m.name_kana) == _kana(read)
+
+
+def _member_birth(refs: _References, read: str) -> bool:
+    m = refs.member()
+    return m is not None and m.birth_date == read
+
+
+def _household_member_name(refs: _References, read: str) -> bool:
+    hh = refs.household()
+    return hh is not None and any(_name_key(m.name) == _name_key(read) for m in hh.members)
+
+
+def _head_kana(refs: _References, read: str) -> bool:
+    # Banks print small kana large (シユウイチ): the holder's name is compared that way.
+    hh = refs.household()
+    return hh is not None and kana_key(hh.head.name_kana) == kana_key(read)
+
+
+def _bank(refs: _References, read: str) -> bool:
+    from validators.reference import find_banks
+
+    return len(find_banks(read, refs.value("bank_type"))) == 1
+
+
+def _branch(refs: _References, read: str) -> bool:
+    from validators.reference import find_banks, find_branches
+
+    bank_name = refs.value("bank_name")
+    banks = find_banks(bank_name, refs.value("bank_type")) if bank_name else []
+    return len(banks) == 1 and len(find_branches(banks[0].code, read)) == 1
+
+
+CHECKS: dict[str, Callable[[_References, str], bool]] = {
+    "member.name": _member_name,
+    "member.name_kana": _member_kana,
+    "member.birth_date": _member_birth,
+    "household.member_name": _household_member_name,
+    "household.head_name_kana": _head_kana,
+    "bank": _bank,
+    "branch": _branch,
+}
+
+
+def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
+    """Raise the confidence of doubtful readings their reference confirms; the ids confirmed."""
+    refs = _References(values)
+    confirmed = []
+    for spec in form.fields:
+        fv = values.get(spec.id)
+        if (
+            spec.confirm_by is None
+            or fv is None
+            or fv.source != "ocr"
+            or not isinstance(fv.value, str)
+            or not fv.value
+            or fv.confidence >= CONFIRMED
+            or fv.flags
+            or fv.raw is None
+        ):
+            continue
+        if refs.agrees(spec, fv.value):
+            fv.confidence = CONFIRMED
+            fv.flags = ["confirmed"]
+            fv.status = status_for(fv.confidence, blank=False)
+            confirmed.append(spec.id)
+    return confirmed
