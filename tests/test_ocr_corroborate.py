@@ -1,0 +1,94 @@
+"""Doubtful readings confirmed by the registry and the bank list (ocr/corroborate.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from forms.loader import load_form
+from ocr.confidence import AUTO_ACCEPT
+from ocr.corroborate import CONFIRMED, corroborate
+from shinsei.model import FieldValue
+
+
+def _read(field_id: str, value: Any, confidence: float = 0.55, **kw: Any) -> FieldValue:
+    return FieldValue(field_id, value, confidence, "ocr", raw=str(value), status="review", **kw)
+
+
+def _printed(field_id: str, value: Any) -> FieldValue:
+    return FieldValue(field_id, value, 1.0, "preprinted", raw=str(value), status="ok")
+
+
+def _kaigo(**read: FieldValue) -> dict[str, FieldValue]:
+    # 桜井　和夫, born 1933-02-05, insured number 0070705318, household H000001
+    values = {"insured_number": _read("insured_number", "0070705318", 0.99)}
+    values.update(read)
+    return values
+
+
+def test_the_residents_own_name_kana_and_birth_date_are_confirmed() -> None:
+    values = _kaigo(
+        name=_read("name", "桜井　和夫"),
+        name_kana=_read("name_kana", "サクライ　カズオ", 0.7),
+        birth_date=_read("birth_date", "1933-02-05", 0.6),
+        applicant_name=_read("applicant_name", "桜井　美穂"),  # the daughter applies
+    )
+    confirmed = corroborate(load_form("kaigo_nintei"), values)
+    assert sorted(confirmed) == ["applicant_name", "birth_date", "name", "name_kana"]
+    for fid in confirmed:
+        assert values[fid].confidence == CONFIRMED >= AUTO_ACCEPT
+        assert values[fid].status == "ok" and values[fid].flags == ["confirmed"]
+    assert values["name"].value == "桜井　和夫"  # the value is never changed
+
+
+@pytest.mark.parametrize(
+    ("field_id", "read"),
+    [
+        ("name", "桜井　和未"),  # one character off
+        ("name_kana", "サクライ　カズヨ"),
+        ("birth_date", "1933-02-06"),
+        ("applicant_name", "桜井　一郎"),  # nobody of the household
+    ],
+)
+def test_a_reading_that_differs_is_left_to_a_person(field_id: str, read: str) -> None:
+    values = _kaigo(**{field_id: _read(field_id, read)})
+    assert corroborate(load_form("kaigo_nintei"), values) == []
+    assert values[field_id].confidence == 0.55 and values[field_id].status == "review"
+
+
+def test_without_a_resident_found_nothing_is_confirmed() -> None:
+    values = {
+        "insured_number": _read("insured_number", "9999999999", 0.99),
+        "name": _read("name", "桜井　和夫"),
+    }
+    assert corroborate(load_form("kaigo_nintei"), values) == []
+
+
+def test_a_flagged_reading_is_not_confirmed() -> None:
+    values = _kaigo(name=_read("name", "桜井　和夫", flags=["corrected"]))
+    assert corroborate(load_form("kaigo_nintei"), values) == []
+    assert values["name"].status == "review"
+
+
+def test_account_holder_bank_and_branch_are_confirmed_by_the_registry_and_bank_list() -> None:
+    values = {
+        "applicant_no": _printed("applicant_no", "0874816119"),  # head: オオクボ　ジュン
+        "bank_type": _read("bank_type", "bank", 0.99),
+        "bank_name": _read("bank_name", "三菱UFJ"),
+        "branch_name": _read("branch_name", "神戸"),
+        "account_holder_kana": _read("account_holder_kana", "オオクボ　ジユン"),  # as banks print
+    }
+    confirmed = corroborate(load_form("kyufukin"), values)
+    assert sorted(confirmed) == ["account_holder_kana", "bank_name", "branch_name"]
+
+
+def test_a_bank_that_does_not_exist_or_another_holder_is_not_confirmed() -> None:
+    values = {
+        "applicant_no": _printed("applicant_no", "0874816119"),
+        "bank_type": _read("bank_type", "bank", 0.99),
+        "bank_name": _read("bank_name", "三菱UEJ"),
+        "branch_name": _read("branch_name", "神戸"),
+        "account_holder_kana": _read("account_holder_kana", "オオクボ　ハナコ"),
+    }
+    assert corroborate(load_form("kyufukin"), values) == []
