@@ -20,6 +20,7 @@ way, and the batch goes on.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
@@ -383,8 +384,18 @@ def _work(args: tuple[list[str], Options]) -> list[dict[str, object]]:
 
 
 def worker_pool(workers: int, engine: str = DEFAULT_ENGINE) -> ProcessPoolExecutor:
-    """A process pool whose workers each load the model, templates and registry once."""
-    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(engine, 1))
+    """A process pool whose workers each load the model, templates and registry once.
+
+    Workers are spawned, not forked: a fork of a process that already runs
+    threads (Prefect's event loop, a browser driver, OpenCV's own pool) can
+    inherit a lock held by one of them and hang in the worker's first OpenCV call.
+    """
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(engine, 1),
+    )
 
 
 def extract_files(
