@@ -43,7 +43,7 @@ from typing import Any
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-from robots.browser import launch_browser
+from robots.browser import frames_drawn, launch_browser
 from robots.credentials import Credentials, load_credentials
 from robots.entries import ENTRY_BUILDERS, Entry, source_fields
 from robots.errors import (
@@ -411,7 +411,10 @@ class _Worker:
         secrets = [*entry.sensitive_values, self.credentials.password]
         shot = folder / f"keying-{stamp}.png"
         try:
-            data = await page.screenshot(full_page=True, mask=evidence_masks(page), timeout=10_000)
+            async with frames_drawn(page):  # the browser draws only when asked
+                data = await page.screenshot(
+                    full_page=True, mask=evidence_masks(page), timeout=10_000
+                )
             _write_private(shot, data)
         except PlaywrightError as exc:
             log.warning("document %s: no screenshot: %s", doc.id[:12], exc.message.splitlines()[0])

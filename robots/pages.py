@@ -408,6 +408,17 @@ def era(label: str, value: WarekiDate | None) -> Choice | None:
     return select(f"{label} 元号", value.era) if value is not None else None
 
 
+async def choose(page: Page, *choices: Choice | None) -> None:
+    """Set a screen's choices (blank ones skipped) in one round trip (:data:`_CHOOSE_JS`)."""
+    wanted = [c for c in choices if c is not None]
+    try:
+        missed = await page.evaluate(_CHOOSE_JS, wanted)
+    except PlaywrightError as exc:
+        raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
+    if missed:
+        raise UnexpectedScreenError(f"画面に選択肢がありません: {'、'.join(missed)}")
+
+
 class _EntryScreen(Screen):
     """An entry screen: fields in rows labelled by their ``<th>``, errors in red beside them.
 
@@ -435,13 +446,7 @@ class _EntryScreen(Screen):
 
     async def _choose(self, *choices: Choice | None) -> None:
         """Set the choices (blank ones skipped) in one round trip."""
-        wanted = [c for c in choices if c is not None]
-        try:
-            missed = await self.page.evaluate(_CHOOSE_JS, wanted)
-        except PlaywrightError as exc:
-            raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
-        if missed:
-            raise UnexpectedScreenError(f"入力画面に選択肢がありません: {'、'.join(missed)}")
+        await choose(self.page, *choices)
 
     async def _date(self, label: str, value: WarekiDate | None) -> None:
         """Type a date's 年, 月, 日 (its 元号 is a choice: :func:`era`)."""
@@ -742,8 +747,8 @@ class KaigoSearchPage(Screen):
 
     def __init__(self, page: Page) -> None:
         super().__init__(page)
-        self.by_insured = page.get_by_role("radio", name="被保険者番号で検索")
-        self.by_my_number = page.get_by_role("radio", name="個人番号で検索（第2号被保険者）")
+        self.by_insured = radio("被保険者番号で検索")
+        self.by_my_number = radio("個人番号で検索（第2号被保険者）")
         self.insured_number = page.get_by_label("被保険者番号", exact=True)
         self.my_number = page.get_by_label("個人番号", exact=True)
         self.search = page.get_by_role("button", name="検索")
@@ -754,11 +759,13 @@ class KaigoSearchPage(Screen):
 
     async def find_applicant(self, entry: KaigoEntry) -> KaigoResultsPage:
         """Search by 被保険者番号, or by 個人番号 when the applicant has none."""
+        # The radio button is clicked in the page, as on the entry screens (a
+        # Playwright check() waits for animation frames: see robots.browser).
         if entry.insured_number:
-            await self.by_insured.check()
+            await choose(self.page, self.by_insured)
             await self.insured_number.fill(entry.insured_number)
         else:
-            await self.by_my_number.check()
+            await choose(self.page, self.by_my_number)
             await self.my_number.fill(entry.my_number or "")
         await submit(self.search)
         return await KaigoResultsPage(self.page).arrive()

@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import Page
 
 from robots import pages
+from robots.browser import chromium_executable, frames_drawn, frames_on_demand
 from robots.errors import AlreadyRegisteredError, LegacyBusyError, UnexpectedScreenError
 from tests.robots.conftest import BrowserRunner
 
@@ -161,3 +162,27 @@ def test_choices_are_set_in_one_round_trip(browser_runner: BrowserRunner) -> Non
     assert len(state["failures"]) == 3
     assert "預金種目：定期" in state["failures"][0]
     assert state["acct"] == "1234567"
+
+
+def test_the_headless_browser_draws_only_when_asked(browser_runner: BrowserRunner) -> None:
+    # A frame is due 300 ms after asking at the latest, when the browser draws on its own.
+    frame_or_not = """() => new Promise(done => {
+        requestAnimationFrame(() => done('drawn'));
+        setTimeout(() => done('not drawn'), 300);
+    })"""
+
+    async def use(page: Page) -> dict[str, Any]:
+        seen: dict[str, Any] = {"unasked": await page.evaluate(frame_or_not)}
+        async with frames_drawn(page):
+            seen["asked"] = await page.evaluate(frame_or_not)
+            seen["shot"] = await page.screenshot(
+                full_page=True, mask=[page.get_by_label("口座番号", exact=True)], timeout=10_000
+            )
+        return seen
+
+    seen = _on_page(browser_runner, ENTRY, use)
+
+    if frames_on_demand(chromium_executable(), headless=True):
+        assert seen["unasked"] == "not drawn"
+    assert seen["asked"] == "drawn"
+    assert seen["shot"].startswith(b"\x89PNG") and len(seen["shot"]) > 1000
