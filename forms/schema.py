@@ -257,6 +257,10 @@ class LetterAddressee(_Strict):
     to: Literal["household_head", "member"]
     keys: list[RegistryKey] = Field(min_length=1)
     corroborate: dict[str, Literal["name", "name_kana", "birth_date"]] = Field(default_factory=dict)
+    search: dict[str, Literal["name", "name_kana", "birth_date"]] = Field(default_factory=dict)
+    """When no number on the form finds anyone (a My Number with a wrong check
+    digit): the one resident whose entry matches every one of these fields,
+    as a clerk searches by 氏名 and 生年月日. None or several: the letter is held."""
 
 
 class LetterType(_Strict):

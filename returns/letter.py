@@ -182,6 +182,15 @@ def find_addressee(doc: Document, book: LetterBook, registry: ResidentRegistry) 
         member = _lookup(registry, key.index, value)
         if member is not None:
             found.setdefault(member.member_no, member)
+    if not found and rule.search:
+        for member in _search(doc, rule.search, registry):
+            found.setdefault(member.member_no, member)
+        if len(found) > 1:
+            raise LetterHeld(
+                "番号で該当者が見つからず、"
+                + book.item_label(list(rule.search))
+                + "で検索すると複数の方が該当します（宛先を確認してください）"
+            )
     if not found:
         what = "、".join(dict.fromkeys(tried)) or "検索に使える番号の記入なし"
         raise LetterHeld(f"住民基本台帳に該当する方が見つかりません（{what}）")
@@ -204,6 +213,18 @@ def find_addressee(doc: Document, book: LetterBook, registry: ResidentRegistry) 
     household: Household = registry.household_of(member)
     person = household.head if rule.to == "household_head" else member
     return Addressee(postal_code=household.postal_code, address=household.address, name=person.name)
+
+
+def _search(doc: Document, search: dict[str, str], registry: ResidentRegistry) -> list[Member]:
+    """Residents whose entry matches every ``search`` field of ``doc`` (all must be filled in)."""
+    written = {attr: _value(doc, field) for field, attr in search.items()}
+    if any(value is None for value in written.values()):
+        return []
+    return [
+        m
+        for m in registry.members()
+        if all(_same(value, getattr(m, attr)) for attr, value in written.items())
+    ]
 
 
 def _same(written: str | None, registered: str) -> bool:

@@ -100,7 +100,9 @@ def test_a_page_without_a_readable_qr_is_identified_by_layout_and_keyed_by_its_c
     assert doc.key == truth["key"]  # read from the printed 申請者番号, Luhn-checked
     assert doc.fields["head_name"].value == truth["fields"]["head_name"]["value"]
     assert doc.fields["head_name"].source == "preprinted"
-    assert doc.fields["qr_code"].value is None and doc.fields["qr_code"].status == "review"
+    # the printed number found the household: the damaged code needs no person
+    qr = doc.fields["qr_code"]
+    assert qr.value is None and qr.status == "missing" and qr.flags == ["unreadable"]
 
 
 def test_documents_that_are_no_form_are_unknown(data_dir: Path) -> None:

@@ -383,6 +383,37 @@ def test_kaigo_letter_held_when_the_form_contradicts_the_registry(
     assert report.letters == 0 and "一致しません" in report.held[0].reason
 
 
+def test_kaigo_with_a_wrong_my_number_is_found_by_name_and_birth_date(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    finding = _err("KN_MY_NUMBER_INVALID", ["my_number"], "個人番号に誤りがあります。")
+    _reject(
+        ledger,
+        tmp_path,
+        [finding],
+        form_id="kaigo_nintei",
+        fields={"my_number": "892169621520", "name": "髙橋　英雄", "birth_date": "1926-07-15"},
+    )
+    report = _produce(ledger)
+    assert report.letters == 1 and not report.held
+    assert "髙橋 英雄 様" in _pdftotext(Path(report.types[0].pdf))
+
+
+def test_kaigo_with_a_wrong_my_number_and_a_name_nobody_has_is_held(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    finding = _err("KN_MY_NUMBER_INVALID", ["my_number"], "個人番号に誤りがあります。")
+    _reject(
+        ledger,
+        tmp_path,
+        [finding],
+        form_id="kaigo_nintei",
+        fields={"my_number": "892169621520", "name": "髙橋　英夫", "birth_date": "1926-07-15"},
+    )
+    report = _produce(ledger)
+    assert report.letters == 0 and "見つかりません" in report.held[0].reason
+
+
 # -- print batches, re-runs, mailing list, mailed ----------------------------------------
 
 

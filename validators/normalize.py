@@ -150,10 +150,15 @@ def strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
     return name
 
 
+def _without_spaces(raw: str) -> str:
+    # folded again: a space taken out may join a letter and a combining mark (A ´ → Á)
+    return fold_width(fold_width(raw).replace(" ", "").replace("\u3000", ""))
+
+
 @register_normalizer("bank_name")
 def normalize_bank_name(raw: str) -> str | None:
     """A financial institution's name without its type (三井住友銀行 → 三井住友)."""
-    value = fold_width(raw).replace(" ", "").replace("\u3000", "")
+    value = _without_spaces(raw)
     if not value:
         return None
     return strip_suffix(value, BANK_SUFFIXES)
@@ -162,7 +167,7 @@ def normalize_bank_name(raw: str) -> str | None:
 @register_normalizer("branch_name")
 def normalize_branch_name(raw: str) -> str | None:
     """A branch's name without its type (三宮支店 → 三宮; 本店 stays 本店)."""
-    value = fold_width(raw).replace(" ", "").replace("\u3000", "")
+    value = _without_spaces(raw)
     if not value:
         return None
     return strip_suffix(value, BRANCH_SUFFIXES)
