@@ -12,6 +12,7 @@ Anything that keeps a letter from being printed unattended raises
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -215,7 +216,7 @@ def find_addressee(doc: Document, book: LetterBook, registry: ResidentRegistry) 
     return Addressee(postal_code=household.postal_code, address=household.address, name=person.name)
 
 
-def _search(doc: Document, search: dict[str, str], registry: ResidentRegistry) -> list[Member]:
+def _search(doc: Document, search: Mapping[str, str], registry: ResidentRegistry) -> list[Member]:
     """Residents whose entry matches every ``search`` field of ``doc`` (all must be filled in)."""
     written = {attr: _value(doc, field) for field, attr in search.items()}
     if any(value is None for value in written.values()):
