@@ -264,6 +264,7 @@ def test_halfwidth_katakana_round_trip(text: str) -> None:
     st.text(max_size=25),
 )
 @example("bank_name", "みずほ銀行銀行")
+@example("bank_name", "A\u00b4")  # a space taken out joins A and the accent
 @example("branch_name", "本店営業部")
 @example("name", " 山田 \u3000 太郎 ")
 @example("phone", "(078) 123 - 4567")
