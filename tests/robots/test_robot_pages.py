@@ -186,3 +186,52 @@ def test_the_headless_browser_draws_only_when_asked(browser_runner: BrowserRunne
         assert seen["unasked"] == "not drawn"
     assert seen["asked"] == "drawn"
     assert seen["shot"].startswith(b"\x89PNG") and len(seen["shot"]) > 1000
+
+
+FORM = f"""<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">
+<title>{SYSTEM} - 入力内容確認</title></head><body>
+<form method="post" action="/register"><input type="hidden" name="k" value="v">
+<button type="button" onclick="history.back();">戻る</button>
+<button type="submit" onclick="return confirm('よろしいですか？');">登録</button>
+</form><form method="post" action="/x"><button>二重</button></form>
+<form method="post" action="/y"><button>二重</button></form></body></html>"""
+
+
+def test_a_button_is_clicked_in_the_page_and_its_form_posted(
+    browser_runner: BrowserRunner,
+) -> None:
+    async def scenario() -> dict[str, Any]:
+        context = await browser_runner.browser.new_context()
+        seen: dict[str, Any] = {"posted": [], "dialogs": []}
+
+        async def serve(route: Any) -> None:
+            request = route.request
+            if request.method == "POST":
+                seen["posted"].append((request.url, request.post_data))
+            await route.fulfill(body=FORM, content_type="text/html; charset=utf-8")
+
+        async def answer(dialog: Any) -> None:
+            seen["dialogs"].append(dialog.message)
+            await dialog.accept()
+
+        try:
+            await context.route("http://legacy.test/**", serve)
+            page = await context.new_page()
+            page.on("dialog", answer)
+            await page.goto("http://legacy.test/confirm")
+            await pages.submit(page, pages.Button("登録"))
+            seen["url"] = page.url
+            try:
+                await pages.submit(page, pages.Button("二重"))
+            except UnexpectedScreenError as exc:
+                seen["ambiguous"] = str(exc)
+        finally:
+            await context.close()
+        return seen
+
+    seen = browser_runner.run(scenario)
+
+    assert seen["dialogs"] == ["よろしいですか？"]  # the button's onclick ran
+    assert seen["posted"] == [("http://legacy.test/register", "k=v")]
+    assert seen["url"] == "http://legacy.test/register"
+    assert "二重" in seen["ambiguous"]  # two buttons of that name: none clicked
