@@ -14,7 +14,9 @@ from typing import Any
 #: Field ids whose values are personal numbers.
 SENSITIVE_FIELDS = frozenset({"my_number", "account_number"})
 
-_LONG_DIGITS = re.compile(r"(?<!\d)(\d{7}|\d{12})(?!\d)")
+#: A 7- or 12-digit run, unless it is part of a lower-case hex id (a document id
+#: such as 4e10f3286686 is not an account number).
+_LONG_DIGITS = re.compile(r"(?<![\da-f])(\d{7}|\d{12})(?![\da-f])")
 
 
 def mask(value: Any) -> Any:
