@@ -72,20 +72,9 @@ MAINTENANCE = "システムメンテナンス中"
 LOGIN = "ログイン"
 ERROR = "エラー"
 
-#: What a navigation waits for: the new page's first bytes (its commit). Whatever reads the
-#: page next waits in the page for its DOM (``_DOM_READY``): the screens are server-rendered,
-#: all in the HTML, so the DOM is all the robot needs -- and that wait costs no message
-#: through Playwright's driver ("domcontentloaded" cost one, ~20 ms a page).
-NAVIGATED = "commit"
-
-_DOM_READY = """if (document.readyState === 'loading') {
-        await new Promise(ready => document.addEventListener('DOMContentLoaded', ready, {once: true}));
-    }"""
-
 # What a screen shows, in one round trip: its title, every table (by caption) as rows
 # of cell texts, every link as [text, href, caption of the table it sits in], the alerts.
-_SCREEN_JS = """async () => {
-    {_DOM_READY}
+_SCREEN_JS = """() => {
     const text = el => (el ? el.innerText.trim() : '');
     const tables = {};
     for (const table of document.querySelectorAll('table')) {
@@ -98,13 +87,7 @@ _SCREEN_JS = """async () => {
     });
     const alerts = Array.from(document.querySelectorAll('[role=alert]'), text);
     return {title: document.title, tables, links, alerts};
-}""".replace("{_DOM_READY}", _DOM_READY)
-
-# The title of the screen shown (once its DOM is there).
-_TITLE_JS = f"""async () => {{
-    {_DOM_READY}
-    return document.title;
-}}"""
+}"""
 
 
 # Click a form's button in the page, as a clerk's click does it: its onclick (a confirm())
@@ -141,7 +124,7 @@ async def submit(page: Page, button: Button) -> None:
     here: whether it took effect is for the robot to find out.
     """
     try:
-        async with page.expect_navigation(wait_until=NAVIGATED):
+        async with page.expect_navigation(wait_until="domcontentloaded"):
             try:
                 found = await page.evaluate(_CLICK_JS, button.name)
             except PlaywrightError as exc:
@@ -168,7 +151,7 @@ async def open_screen(page: Page, url: str, screen: type[S]) -> S:
     for attempt in range(1, GET_ATTEMPTS + 1):
         try:
             try:
-                await page.goto(url, wait_until=NAVIGATED)
+                await page.goto(url, wait_until="domcontentloaded")
             except PlaywrightTimeoutError as exc:
                 raise LegacyUnreachableError(f"timeout: {exc.message.splitlines()[0]}") from exc
             except PlaywrightError as exc:
@@ -244,7 +227,7 @@ async def screen_title(page: Page) -> str:
     if page.url.startswith("chrome-error://"):
         raise LegacyUnreachableError("接続が切断されました（応答なし）")
     try:
-        title = await page.evaluate(_TITLE_JS)
+        title = await page.title()
     except PlaywrightError as exc:
         raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
     return _screen_name(title)
