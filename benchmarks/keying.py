@@ -306,8 +306,13 @@ def main() -> None:
     )
     parser.add_argument("--no-trace", action="store_true", help="run the robot without tracing")
     parser.add_argument("--fault-run", action="store_true", help="run the fault run instead")
-    parser.add_argument("--fault-records", type=int, default=500)
-    parser.add_argument("--fault-contexts", type=int, default=2)
+    parser.add_argument(
+        "--fault-records",
+        type=int,
+        default=500,
+        help="documents in the fault run (500, ~10-15 min; 100 for a quick check, ~3 min)",
+    )
+    parser.add_argument("--fault-contexts", type=int, default=2, help="contexts in the fault run")
     args = parser.parse_args()
 
     stamp = datetime.now().strftime("%Y%m%dT%H%M%S")

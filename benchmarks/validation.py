@@ -64,6 +64,21 @@ def _measure(truth: dict[str, dict[str, Any]], got: dict[str, Any]) -> dict[str,
             per_code[code][decided[f]] += 1
             per_code[code]["found"] += code in found
             per_code[code]["total"] += 1
+    # why clean applications waited for a person: fields in review, warnings
+    held: Counter[str] = Counter()
+    wrong_values: Counter[str] = Counter()
+    for f in clean:
+        if decided[f] != "review":
+            continue
+        doc = got[f]
+        for fid, fv in doc.fields.items():
+            if fv.status == "review":
+                held[f"field {fid}"] += 1
+                if fv.value != truth[f]["fields"].get(fid, {}).get("value"):
+                    wrong_values[fid] += 1
+        for x in doc.findings:
+            if x.severity == "warning":
+                held[f"warning {x.code}"] += 1
     missed = [f for f in deficient if decided[f] == "accept"]
     false_rejects = [f for f in clean if decided[f] == "reject"]
     return {
@@ -76,6 +91,8 @@ def _measure(truth: dict[str, dict[str, Any]], got: dict[str, Any]) -> dict[str,
         "missed": missed,
         "false_rejects": false_rejects,
         "per_code": {code: dict(c) for code, c in sorted(per_code.items())},
+        "clean_held_for": dict(held.most_common()),
+        "clean_held_misread": dict(wrong_values.most_common()),
     }
 
 
@@ -93,6 +110,13 @@ def _print(style: str, m: dict[str, Any]) -> None:
             f"{code:<36}{c['total']:>5}{c.get('reject', 0):>8}{c.get('review', 0):>8}"
             f"{c.get('accept', 0):>8}{c.get('found', 0):>12}"
         )
+    held = m["clean_held_for"]
+    if held:
+        print("clean applications sent to review, by reason (misread: the value was wrong):")
+        for reason, n in list(held.items())[:12]:
+            fid = reason.removeprefix("field ")
+            wrong = m["clean_held_misread"].get(fid, 0) if reason.startswith("field ") else 0
+            print(f"  {reason:<40}{n:>5}" + (f"   misread {wrong}" if wrong else ""))
     if m["missed"] or m["false_rejects"]:
         print("missed:", m["missed"], "false rejects:", m["false_rejects"])
 

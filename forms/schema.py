@@ -82,6 +82,7 @@ class Option(_Strict):
 
 
 ConfirmBy = Literal[
+    "member.number",
     "member.name",
     "member.name_kana",
     "member.birth_date",
@@ -89,10 +90,15 @@ ConfirmBy = Literal[
     "household.head_name_kana",
     "bank",
     "branch",
+    "postal.town",
 ]
-"""Where a reading can be confirmed: the form's resident (found by its personal
-numbers), any member of their household, the household head's kana (found by
-the applicant number), the bank list, the bank's branch list."""
+"""Where a reading can be confirmed: a personal number that finds a resident
+whose name or birth date is what the form says (``member.number``), the form's
+resident (found by its personal numbers), any member of their household, the
+household head's kana (found by the applicant number), the bank list, the
+bank's branch list. ``postal.town``
+only ever doubts: an address one character off the town of its postal code
+is taken for a misreading (a person looks), never confirmed by it."""
 
 
 class FieldSpec(_Strict):

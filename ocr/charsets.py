@@ -125,26 +125,36 @@ def settle_twins(text: str) -> tuple[str, bool]:
     """Katakana/kanji look-alikes decided by their neighbours; whether one stays in doubt.
 
     ロ between kanji is 口, 口 between katakana is ロ (the recogniser sees the
-    same strokes). Where the neighbours disagree (井ロクリニック: a kanji on
-    one side, katakana on the other) the reading is left as it is and the
-    doubt is reported, for a person to decide.
+    same strokes). A run of look-alikes (タ一 in センタ一久保) is decided as
+    one by the characters on either side of it. Where those disagree
+    (井ロクリニック, 台帳力一ド: a kanji on one side, katakana on the other) the
+    reading is left as it is and the doubt is reported, for a person to decide
+    -- except a run that ends in ー/一 after katakana and before a kanji: a
+    long vowel sign ends the katakana word it lengthens (センター久保).
     """
     out = list(text)
     doubt = False
-    for i, ch in enumerate(text):
-        if ch not in TWINS:
+    i = 0
+    while i < len(text):
+        if text[i] not in TWINS:
+            i += 1
             continue
-        if ch in "ー一" and i > 0 and _script(text[i - 1]) != "other":
-            # a long vowel sign follows the sound it lengthens (センター久保)
-            out[i] = "ー" if _script(text[i - 1]) == "kana" else "一"
-            continue
-        sides = {_script(text[j]) for j in (i - 1, i + 1) if 0 <= j < len(text)} - {"other"}
-        if len(sides) != 1:
-            doubt = doubt or len(sides) > 1
-            continue
-        want = sides.pop()
-        if _script(ch) != want and not (ch == "ー" and want == "kana"):
-            out[i] = TWINS[ch]
+        end = i
+        while end < len(text) and text[end] in TWINS:
+            end += 1
+        left = _script(text[i - 1]) if i > 0 else "other"
+        right = _script(text[end]) if end < len(text) else "other"
+        sides = {left, right} - {"other"}
+        if left == "kana" and right == "kanji" and text[end - 1] in "ー一":
+            sides = {"kana"}
+        if len(sides) == 1:
+            want = sides.pop()
+            for j in range(i, end):
+                if _script(text[j]) != want:
+                    out[j] = TWINS[text[j]]
+        elif len(sides) > 1:
+            doubt = True
+        i = end
     return "".join(out), doubt
 
 

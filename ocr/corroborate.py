@@ -45,8 +45,10 @@ def _kana(text: str) -> str:
 class _References:
     """The reference data of one document, looked up once and only when asked."""
 
-    def __init__(self, values: dict[str, FieldValue]) -> None:
+    def __init__(self, form: FormSpec, values: dict[str, FieldValue]) -> None:
         self.values = values
+        self.about = {f.confirm_by: f.id for f in form.fields if f.confirm_by}
+        """The field that holds each attribute of the resident (``member.name`` → ``name``)."""
 
     def value(self, field_id: str) -> str | None:
         fv = self.values.get(field_id)
@@ -64,6 +66,17 @@ class _References:
     def agrees(self, spec: FieldSpec, read: str) -> bool:
         """Whether ``spec``'s reference spells ``read`` exactly."""
         return CHECKS[spec.confirm_by or ""](self, read)
+
+
+def _member_number(refs: _References, read: str) -> bool:
+    # the number finds a resident, and the form's name or birth date is theirs
+    reg = registry()
+    m = reg.by_my_number(read) or reg.by_insured_number(read)
+    if m is None:
+        return False
+    name = refs.value(refs.about.get("member.name", ""))
+    born = refs.value(refs.about.get("member.birth_date", ""))
+    return (name is not None and _name_key(name) == _name_key(m.name)) or born == m.birth_date
 
 
 def _member_name(refs: _References, read: str) -> bool:
@@ -106,7 +119,19 @@ def _branch(refs: _References, read: str) -> bool:
     return len(banks) == 1 and len(find_branches(banks[0].code, read)) == 1
 
 
+def _never(refs: _References, read: str) -> bool:
+    return False
+
+
+def _near_town(refs: _References, read: str) -> bool:
+    from validators.reference import address_near_postal
+
+    postal_code = refs.value("postal_code")
+    return postal_code is not None and address_near_postal(read, postal_code)
+
+
 CHECKS: dict[str, Callable[[_References, str], bool]] = {
+    "member.number": _member_number,
     "member.name": _member_name,
     "member.name_kana": _member_kana,
     "member.birth_date": _member_birth,
@@ -114,15 +139,37 @@ CHECKS: dict[str, Callable[[_References, str], bool]] = {
     "household.head_name_kana": _head_kana,
     "bank": _bank,
     "branch": _branch,
+    "postal.town": _never,  # a town confirms no 番地: the address is only ever doubted
 }
+
+DOUBTS: dict[str, Callable[[_References, str], bool]] = {"postal.town": _near_town}
+"""References that make a confident reading doubtful when it nearly, but not
+exactly, says what they say: a misreading is likelier than the resident
+writing a town one character off their own postal code."""
+DOUBTED = 0.5
 
 
 def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
-    """Raise the confidence of doubtful readings their reference confirms; the ids confirmed."""
-    refs = _References(values)
+    """Raise the confidence of doubtful readings their reference confirms; the ids confirmed.
+
+    Also lowers to :data:`DOUBTED` a reading its reference nearly matches (:data:`DOUBTS`).
+    """
+    refs = _References(form, values)
     confirmed = []
     for spec in form.fields:
         fv = values.get(spec.id)
+        doubt = DOUBTS.get(spec.confirm_by or "")
+        if (
+            doubt is not None
+            and fv is not None
+            and fv.source == "ocr"
+            and isinstance(fv.value, str)
+            and fv.confidence > DOUBTED
+            and doubt(refs, fv.value)
+        ):
+            fv.confidence = DOUBTED
+            fv.status = status_for(fv.confidence, blank=False)
+            continue
         if (
             spec.confirm_by is None
             or fv is None

