@@ -435,6 +435,9 @@ def build_envelope(plan: EnvelopePlan, reg: ResidentRegistry | None = None) -> E
         sheets = _build_unknown(plan, rng, reg)
     else:
         spec, app, sheets, findings, extra = _build_form(plan, rng, reg)
+    if len(sheets) > 1 and plan.fmt not in writers.MULTI_PAGE:
+        # the content needed enclosures a one-page format cannot hold: scanned to a PDF
+        plan = replace(plan, fmt="pdf")
 
     # how the pages went through the feeder
     up_rate, r90_rate = plan.rates

@@ -173,3 +173,15 @@ def test_every_registry_character_can_be_drawn_in_every_handwriting_face() -> No
     assert _fonts.face_for("gothic", "𠮷") in _fonts.PRINTED_FONTS
     assert _fonts.glyph("seto", "𠮷").mask.max() == 255
     assert _fonts.glyph("gothic", "𠮷").mask.max() == 255
+
+
+def test_an_envelope_with_enclosures_planned_as_a_one_page_format_is_scanned_to_pdf() -> None:
+    from samples.generator import Options, build_envelope, plan_batch
+
+    # found by the validation benchmark: a 介護 application whose content needs a copy
+    options = Options(count=200, seed=9701, style="handwriting", defect_rate=0.45, unknown_rate=0.0)
+    plan = next(p for p in plan_batch(options) if p.name == "scan_0129")
+    assert plan.fmt == "jpeg"
+    envelope = build_envelope(plan)
+    assert envelope.file_name == "scan_0129.pdf" and envelope.truth["file"] == "scan_0129.pdf"
+    assert envelope.truth["pages"] == 2 and envelope.data.startswith(b"%PDF")
