@@ -105,8 +105,12 @@ def _title(gray: np.ndarray, box: Box) -> np.ndarray | None:
         end += 1
     band = ink[start : end + 1]
     cols = np.nonzero(band.any(axis=0))[0]
+    # the line's first group of words: a passbook's bank name, not the column
+    # headings of the facing page on the same line
+    gaps = np.nonzero(np.diff(cols) > band.shape[0])[0]
+    last = int(cols[gaps[0]]) if len(gaps) else int(cols[-1])
     y0, y1 = start * 2, (end + 1) * 2
-    return region[y0:y1, int(cols[0]) * 2 : (int(cols[-1]) + 1) * 2]
+    return region[y0:y1, int(cols[0]) * 2 : (last + 1) * 2]
 
 
 def classify_page(page: Page, reading: PageReading, engine: str | None = None) -> PageKind:
@@ -124,7 +128,12 @@ def classify_page(page: Page, reading: PageReading, engine: str | None = None) -
         if h_mm <= PASSBOOK_SURE * w_mm:
             return "passbook_copy"
         # as low as a short letter: a passbook's first line names its bank
-        return "passbook_copy" if _bank_title(gray, box, engine) else "other"
+        # (the copy may have gone through the scanner upside down)
+        return "passbook_copy" if _bank_title_any(gray, box, engine, (0, 180)) else "other"
+    sideways = PASSBOOK_MIN_MM <= h_mm <= 220 and 60 <= w_mm <= PASSBOOK_MAX_HEIGHT * h_mm
+    if sideways and _bank_title_any(gray, box, engine, (90, 270)):
+        # a passbook copy fed sideways: its bank name is the first line once turned
+        return "passbook_copy"
     card = CARD_MM[0] <= max(w_mm, h_mm) <= CARD_MM[1] and min(w_mm, h_mm) <= 0.8 * max(w_mm, h_mm)
     front_and_back = CARD_MM[0] <= w_mm <= CARD_MM[1] and w_mm < h_mm <= 1.8 * w_mm
     if not (card or front_and_back):
@@ -135,13 +144,37 @@ def classify_page(page: Page, reading: PageReading, engine: str | None = None) -
     return "passbook_copy" if _bank_title(gray, box, engine) else "id_copy"
 
 
-def _bank_title(gray: np.ndarray, small_box: Box, engine: str | None) -> bool:
-    """Whether the first text line of a block names a bank or an account (one crop read)."""
+_TURN = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+def _bank_title_any(
+    gray: np.ndarray, small_box: Box, engine: str | None, turns: tuple[int, ...]
+) -> bool:
+    """:func:`_bank_title` of the box turned by any of ``turns`` degrees (clockwise)."""
     x, y, w, h = (int(v / SCALE) for v in small_box)
-    title = _title(gray, (x, y, w, h))
-    if title is None:
+    region = gray[y : y + h, x : x + w]
+    for turn in turns:
+        turned = region if turn == 0 else cv2.rotate(region, _TURN[turn])
+        rh, rw = turned.shape[:2]
+        if _bank_title(turned, (0, 0, int(rw * SCALE) + 1, int(rh * SCALE) + 1), engine):
+            return True
+    return False
+
+
+def _bank_title(gray: np.ndarray, small_box: Box, engine: str | None) -> bool:
+    """Whether the first text line of a block names a bank or an account.
+
+    The block's first line, and the first line of its left half (an open
+    passbook's left page, whose bank name may sit below the facing page's
+    column headings): at most two crops read in one call.
+    """
+    x, y, w, h = (int(v / SCALE) for v in small_box)
+    titles = [
+        t for t in (_title(gray, (x, y, w, h)), _title(gray, (x, y, w // 2, h))) if t is not None
+    ]
+    if not titles:
         return False
     from ocr.engine import DEFAULT_ENGINE, get_engine
 
-    read = get_engine(engine or DEFAULT_ENGINE).recognize([title], text_charset())[0]
-    return bool(BANK_WORDS.search(read.text))
+    reads = get_engine(engine or DEFAULT_ENGINE).recognize(titles, text_charset())
+    return any(BANK_WORDS.search(r.text) for r in reads)

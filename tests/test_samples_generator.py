@@ -185,3 +185,19 @@ def test_an_envelope_with_enclosures_planned_as_a_one_page_format_is_scanned_to_
     envelope = build_envelope(plan)
     assert envelope.file_name == "scan_0129.pdf" and envelope.truth["file"] == "scan_0129.pdf"
     assert envelope.truth["pages"] == 2 and envelope.data.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("name", ["scan_0038", "scan_0065", "scan_0120"])
+def test_passbook_copies_found_by_the_validation_benchmark_are_classified(
+    name: str, tmp_path: Path
+) -> None:
+    # an open passbook whose facing page's headings share its title line (0038),
+    # one fed upside down (0065), one fed sideways (0120)
+    from ocr.pipeline import extract_file
+    from samples.generator import Options, build_envelope, plan_batch
+
+    options = Options(count=200, seed=9701, style="handwriting", defect_rate=0.45, unknown_rate=0.0)
+    envelope = build_envelope(next(p for p in plan_batch(options) if p.name == name))
+    path = tmp_path / envelope.file_name
+    path.write_bytes(envelope.data)
+    assert sorted(extract_file(path).attachments) == ["id_copy", "passbook_copy"]
