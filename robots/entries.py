@@ -10,6 +10,7 @@ entry attribute came from, for the reviewer's findings.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
@@ -66,6 +67,26 @@ def _date(value: Any) -> WarekiDate | None:
 def _label(options: dict[str, str], value: Any) -> str | None:
     """The screen label of a choice; ``None`` when blank (or several marked)."""
     return options.get(value) if isinstance(value, str) else None
+
+
+def _as_listed(doc: Document, field_id: str) -> str | None:
+    """A closed-list field's value as the city's list writes it.
+
+    The reader folds width (がん(末期)); the list, and the legacy system's
+    options, say がん（末期）.
+    """
+    from forms.loader import load_form
+
+    value = _text(doc.value(field_id))
+    if value is None or doc.form_id is None:
+        return value
+    listed = load_form(doc.form_id).field(field_id).allowed_values or []
+    same = [
+        x
+        for x in listed
+        if unicodedata.normalize("NFKC", x) == unicodedata.normalize("NFKC", value)
+    ]
+    return same[0] if same else value
 
 
 def _text(value: Any) -> str | None:
@@ -228,7 +249,7 @@ def kaigo_entry(doc: Document) -> KaigoEntry:
         doctor_phone=_text(v("doctor_phone")),
         insurer_name=_text(v("insurer_name")),
         insurance_symbol_number=_text(v("insurance_symbol_number")),
-        specified_disease=_text(v("specified_disease")),
+        specified_disease=_as_listed(doc, "specified_disease"),
         consent=v("consent_signature") is True,
     )
 

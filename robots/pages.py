@@ -393,43 +393,48 @@ _CHOOSE_JS = r"""choices => {
     const name = el => squash(el.getAttribute('aria-label')
         || Array.from(el.labels || [], label => label.innerText).join(' '));
     const missed = [];
-    for (const [kind, label, option] of choices) {
+    for (const [kind, label, option, attribute] of choices) {
         const found = Array.from(
             document.querySelectorAll(kind === 'select' ? 'select' : `input[type=${kind}]`)
         ).filter(el => name(el) === label && !el.disabled);
-        if (found.length !== 1) { missed.push(label); continue; }
+        if (found.length !== 1) { missed.push([label, '', attribute]); continue; }
         const el = found[0];
         if (kind === 'select') {
             const match = Array.from(el.options).find(o => squash(o.text) === option);
-            if (!match) { missed.push(`${label}：${option}`); continue; }
+            if (!match) { missed.push([label, option, attribute]); continue; }
             el.value = match.value;
             el.dispatchEvent(new Event('input', {bubbles: true}));
             el.dispatchEvent(new Event('change', {bubbles: true}));
         } else if (!el.checked) {
             el.click();
-            if (!el.checked) missed.push(label);
+            if (!el.checked) missed.push([label, '', attribute]);
         }
     }
     return missed;
 }"""
 
-#: A choice on an entry screen: ("select", label, option text) or ("radio" | "checkbox", label, "").
-Choice = tuple[str, str, str]
+#: A choice on an entry screen: ("select", label, option text, entry attribute) or
+#: ("radio" | "checkbox", label, "", "").
+Choice = tuple[str, str, str, str]
 
 
-def select(label: str, option: str | None) -> Choice | None:
-    """The option (by its text) of the select box labelled ``label``; none when blank."""
-    return ("select", label, option) if option else None
+def select(label: str, option: str | None, attribute: str = "") -> Choice | None:
+    """The option (by its text) of the select box labelled ``label``; none when blank.
+
+    ``attribute``: the entry's attribute the option comes from, named when
+    the system has no such option (:class:`LegacyRefusedError`).
+    """
+    return ("select", label, option, attribute) if option else None
 
 
 def radio(option: str | None) -> Choice | None:
     """The radio button labelled ``option``; none when blank."""
-    return ("radio", option, "") if option else None
+    return ("radio", option, "", "") if option else None
 
 
 def checkbox(label: str) -> Choice:
     """The checkbox labelled ``label``, ticked."""
-    return ("checkbox", label, "")
+    return ("checkbox", label, "", "")
 
 
 def era(label: str, value: WarekiDate | None) -> Choice | None:
@@ -444,8 +449,17 @@ async def choose(page: Page, *choices: Choice | None) -> None:
         missed = await page.evaluate(_CHOOSE_JS, wanted)
     except PlaywrightError as exc:
         raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
+    refused = {
+        attribute or label: f"「{option}」は{label}の選択肢にありません"
+        for label, option, attribute in missed
+        if option
+    }
+    if refused:
+        # the screen is the right one; the value is not one the system can hold
+        raise LegacyRefusedError(refused)
     if missed:
-        raise UnexpectedScreenError(f"画面に選択肢がありません: {'、'.join(missed)}")
+        labels = "、".join(label for label, _, _ in missed)
+        raise UnexpectedScreenError(f"画面に選択肢がありません: {labels}")
 
 
 class _EntryScreen(Screen):
@@ -682,7 +696,7 @@ class KyufukinEntryPage(_EntryScreen):
         await self._choose(
             era("申請日", entry.application_date),
             radio(entry.payment),
-            select("預金種目", entry.account_type),
+            select("預金種目", entry.account_type, "account_type"),
             *(checkbox(f"給付対象者{row} 受給辞退") for row in entry.refusing_members),
             *(checkbox(label) for label in entry.id_documents),
         )
@@ -850,13 +864,13 @@ class KaigoEntryPage(_EntryScreen):
             era("申請日", entry.application_date),
             radio(entry.application_type),
             radio(entry.applicant_relation),
-            select("提出代行者", entry.agent_type),
+            select("提出代行者", entry.agent_type, "agent_type"),
             era("生年月日", entry.birth_date),
             radio(entry.sex),
-            select("前回の要介護度", entry.previous_level),
+            select("前回の要介護度", entry.previous_level, "previous_level"),
             era("有効期間（開始）", entry.previous_valid_from),
             era("有効期間（終了）", entry.previous_valid_to),
-            select("特定疾病", entry.specified_disease),
+            select("特定疾病", entry.specified_disease, "specified_disease"),
             checkbox("主治医意見書の提供に同意する") if entry.consent else None,
         )
         await self._date("申請日", entry.application_date)

@@ -119,6 +119,23 @@ def test_keys_a_kaigo_application(
     assert (data["specified_disease"] is not None) == second_insured
 
 
+def test_an_option_is_chosen_whatever_the_width_of_its_brackets(
+    legacy_server: LegacyServer, ledger: Ledger, ready: Ready, key: Key, applicants: Applicants
+) -> None:
+    # the reader folds width: がん(末期) is the system's がん（末期）
+    doc = applicants.kaigo(second_insured=True, specified_disease="がん(末期)")
+    (doc_id,) = ready(doc)
+
+    report = key(legacy_server, [doc_id])
+    assert report.registered == [doc_id], (report, ledger.load(doc_id).findings)
+    (stored,) = [
+        r
+        for r in legacy_server.registrations("kn_applications")
+        if r["data"]["name"] == doc.value("name")
+    ]
+    assert stored["data"]["specified_disease"] == "がん（末期）"
+
+
 def test_an_applicant_already_registered_is_not_keyed_twice(
     legacy_server: LegacyServer, ledger: Ledger, ready: Ready, key: Key, applicants: Applicants
 ) -> None:
@@ -189,8 +206,13 @@ def test_a_different_existing_registration_is_a_failure_not_a_success(
             "LEGACY_REFUSED_ACCOUNT_HOLDER",
         ),
         ("kyufukin", {"bank_name": "存在しない", "bank_type": "bank"}, "LEGACY_BANK_UNKNOWN"),
+        (
+            "kaigo",
+            {"second_insured": True, "specified_disease": "かぜ"},
+            "LEGACY_REFUSED_SPECIFIED_DISEASE",
+        ),
     ],
-    ids=["short-account-number", "gaiji-name", "holder-too-long", "unknown-bank"],
+    ids=["short-account-number", "gaiji-name", "holder-too-long", "unknown-bank", "no-option"],
 )
 def test_a_refused_value_sends_the_document_to_review(
     legacy_server: LegacyServer,
