@@ -16,6 +16,11 @@ may be a misreading or what the resident really wrote, and the validation
 rules (registry match, account holder, bank and branch) decide what that
 means. Readings flagged for any other reason (corrected, ambiguous, not a
 value of the field) are not confirmed: a person looks at those.
+
+One reference only ever doubts: an address one character off the town of
+its postal code, where no real town of the city matches (西舞了 for 西舞子),
+is lowered to :data:`DOUBTED`, so that a misreading goes to a person
+instead of returning a clean application for a postal code mismatch.
 """
 
 from __future__ import annotations
