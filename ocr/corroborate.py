@@ -17,14 +17,18 @@ rules (registry match, account holder, bank and branch) decide what that
 means. Readings flagged for any other reason (corrected, ambiguous, not a
 value of the field) are not confirmed: a person looks at those.
 
-One reference only ever doubts: an address one character off the town of
-its postal code, where no real town of the city matches (西舞了 for 西舞子),
-is lowered to :data:`DOUBTED`, so that a misreading goes to a person
-instead of returning a clean application for a postal code mismatch.
+Some references also doubt (:data:`DOUBTS`): a confident reading that
+nearly, but not exactly, says what the reference says is lowered to
+:data:`DOUBTED`, so that a misreading goes to a person instead of returning
+a clean application. An address one character off the city and town of its
+postal code, where no real town of the city matches (西舞了 for 西舞子); a
+kana name that differs from the registry's only in a voicing mark (ヤスタ for
+ヤスダ: the recogniser drops a ゛ far more often than a resident does).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 from forms.schema import FieldSpec, FormSpec
@@ -128,6 +132,26 @@ def _never(refs: _References, read: str) -> bool:
     return False
 
 
+def _unvoiced(kana: str) -> str:
+    """``kana`` without its voicing marks (ダ → タ, パ → ハ)."""
+    return "".join(c for c in unicodedata.normalize("NFD", kana) if c not in "\u3099\u309a")
+
+
+def _voicing_only(read: str, reference: str) -> bool:
+    written, wanted = kana_key(read), kana_key(reference)
+    return written != wanted and _unvoiced(written) == _unvoiced(wanted)
+
+
+def _near_member_kana(refs: _References, read: str) -> bool:
+    m = refs.member()
+    return m is not None and _voicing_only(read, m.name_kana)
+
+
+def _near_head_kana(refs: _References, read: str) -> bool:
+    hh = refs.household()
+    return hh is not None and _voicing_only(read, hh.head.name_kana)
+
+
 def _near_town(refs: _References, read: str) -> bool:
     from validators.reference import address_near_postal
 
@@ -147,10 +171,15 @@ CHECKS: dict[str, Callable[[_References, str], bool]] = {
     "postal.town": _never,  # a town confirms no 番地: the address is only ever doubted
 }
 
-DOUBTS: dict[str, Callable[[_References, str], bool]] = {"postal.town": _near_town}
+DOUBTS: dict[str, Callable[[_References, str], bool]] = {
+    "postal.town": _near_town,
+    "member.name_kana": _near_member_kana,
+    "household.head_name_kana": _near_head_kana,
+}
 """References that make a confident reading doubtful when it nearly, but not
 exactly, says what they say: a misreading is likelier than the resident
-writing a town one character off their own postal code."""
+writing a town one character off their own postal code, or their own name
+without its ゛."""
 DOUBTED = 0.5
 
 

@@ -113,6 +113,9 @@ def test_a_personal_number_is_confirmed_by_the_residents_name_or_birth_date() ->
     [
         ("神戸市垂水区西舞了3-27-11", True),  # 西舞子 misread: no such town
         ("神戸市垂水区西舞子3-27-11", False),  # the postal code's town
+        ("神市垂水区西舞子3-27-11", True),  # 戸 dropped
+        ("神戸市垂水区西西舞子3-27-11", True),  # 西 doubled
+        ("神戸市須磨区戎町2-27-8", False),  # another ward: a wrong postal code, not a misreading
         ("神戸市垂水区東舞子町3-27-11", False),  # a real town: what the resident wrote
     ],
 )
@@ -125,3 +128,26 @@ def test_an_address_one_character_off_its_postal_towns_is_doubted(
     }
     assert corroborate(load_form("kaigo_nintei"), values) == []
     assert (values["address"].confidence < AUTO_ACCEPT) is doubted
+
+
+@pytest.mark.parametrize(
+    ("form_id", "field_id", "read", "doubted"),
+    [
+        ("kyufukin", "account_holder_kana", "オオクホ　ジュン", True),  # ゛ dropped
+        ("kyufukin", "account_holder_kana", "オオクボ　ジユン", False),  # as banks print: agrees
+        ("kyufukin", "account_holder_kana", "オオクボ　ハナコ", False),  # another name: the rules
+        ("kaigo_nintei", "name_kana", "サクライ　カスオ", True),
+        ("kaigo_nintei", "name_kana", "サクライ　カズヨ", False),
+    ],
+)
+def test_a_kana_name_off_its_reference_only_by_a_voicing_mark_is_doubted(
+    form_id: str, field_id: str, read: str, doubted: bool
+) -> None:
+    values = (
+        _kaigo()
+        if form_id == "kaigo_nintei"
+        else {"applicant_no": _printed("applicant_no", "0874816119")}  # head: オオクボ　ジュン
+    )
+    values[field_id] = _read(field_id, read, 0.9)
+    corroborate(load_form(form_id), values)
+    assert (values[field_id].confidence < AUTO_ACCEPT) is doubted

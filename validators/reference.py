@@ -110,12 +110,24 @@ def _city_towns(prefecture: str, city: str) -> tuple[str, ...]:
     return tuple(_address_key(n) for (n,) in rows if n)
 
 
-def address_near_postal(address: str, postal_code: str) -> bool:
-    """Whether ``address`` misses a town of ``postal_code`` by one character (西舞了 for 西舞子).
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by changing, dropping or adding exactly one character."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = sorted((a, b), key=len)
+    i = next((i for i, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short))
+    return short[i:] == long[i + 1 :]
 
-    Only substitutions in the town part count: what a misreading does. An
-    address in another real town of the city (東舞子町) is what was written,
-    not a misreading: that is never "near".
+
+def address_near_postal(address: str, postal_code: str) -> bool:
+    """Whether ``address`` misses the city and town of ``postal_code`` by one character.
+
+    西舞了 for 西舞子, 神市須磨区 for 神戸市須磨区: a character misread, dropped or
+    doubled, which is what a misreading does. An address in another real
+    town of the city (東舞子町) is what was written, not a misreading: that is
+    never "near".
     """
     written = _address_key(address)
     for town in postal_towns(postal_code):
@@ -131,10 +143,8 @@ def address_near_postal(address: str, postal_code: str) -> bool:
         ward = re.sub(r"^.+?市(?=.+区$)", "", city)
         hood = _address_key(town.neighborhood)
         for prefix in {city + hood, ward + hood} - {""}:
-            head = rest[: len(prefix)]
-            if len(head) != len(prefix):
-                continue
-            if sum(a != b for a, b in zip(head, prefix, strict=True)) == 1:
+            heads = {rest[: len(prefix) + d] for d in (-1, 0, 1)}
+            if prefix not in heads and any(_one_edit_apart(h, prefix) for h in heads):
                 return True
     return False
 
