@@ -374,23 +374,50 @@ def with_space(part: Part, r: Recognition) -> tuple[str, float]:
     return left + part.space + right, sure
 
 
+#: Confidence of a ・ the ink shows between two digits: a small solid blob at
+#: mid-height where the recogniser put a dot, or where it put nothing.
+INKED_DOT = 0.9
+DOT_MARKS = frozenset(".．・･•∙")
+
+
 def with_dots(part: Part, r: Recognition) -> Recognition:
-    """A written ・ between two digits put back where the recogniser overlooked it."""
+    """A written ・ between two digits, as the ink shows it.
+
+    A dot the recogniser read where the ink has a dot blob is sure
+    (:data:`INKED_DOT`): two independent readings agree. A blob where it read
+    nothing between two digits is put back as ・ -- unless it read a dot
+    elsewhere in the line: then the blob may be a broken stroke, and the dot
+    put back stays doubtful.
+    """
     if not part.dots or not r.spans or len(r.spans) != len(r.text):
         return r
     width = max(1, part.width)
     text, spans, confs = list(r.text), list(r.spans), list(r.char_confidences)
+    if len(confs) != len(text):
+        return r
+    slack = 0.15 * part.height
+    read = [k for k, ch in enumerate(text) if ch in DOT_MARKS]
+    confirmed = False
+    free = list(part.dots)
+    for k in read:
+        a, b = spans[k][0] * width - slack, spans[k][1] * width + slack
+        blob = next((d for d in free if a <= d <= b), None)
+        if blob is not None:
+            free.remove(blob)
+            confirmed = confirmed or confs[k] < INKED_DOT
+            confs[k] = max(confs[k], INKED_DOT)
     inserted = False
-    for dot in sorted(part.dots, reverse=True):
+    for dot in sorted(free, reverse=True):
         k = sum(1 for a, b in spans if (a + b) / 2 * width < dot)
         if 0 < k < len(text) and text[k - 1].isdigit() and text[k].isdigit():
             text.insert(k, "・")
             spans.insert(k, (dot / width, dot / width))
-            confs.insert(k, 0.9)
+            confs.insert(k, 0.6 if read else INKED_DOT)
             inserted = True
     confidence = r.confidence
-    if inserted and len(confs) == len(text):
-        # the character the recogniser nearly emitted (its doubt) is the dot put back
+    weakest = min(r.char_confidences, default=1.0)
+    if inserted or (confirmed and confidence >= weakest - 1e-6):
+        # the doubt was the dot: the one the recogniser nearly emitted, or read weakly
         confidence = max(confidence, min(confs))
     return Recognition("".join(text), confidence, confs, spans)
 

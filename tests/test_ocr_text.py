@@ -66,6 +66,21 @@ def test_free_text_keeps_numbers_and_katakana_words_whole() -> None:
     assert dotted.text == "1234・5678"
 
 
+def test_a_dot_the_recogniser_read_weakly_is_sure_where_the_ink_shows_one() -> None:
+    part = Part("", space=" ", min_gap=0.6, min_ratio=2.0, gaps=[], height=50, width=300)
+    centres = [10, 40, 70, 100, 125, 150, 180, 210, 240]
+    read = Recognition(
+        "1234.5678", 0.56, [1.0] * 4 + [0.56] + [1.0] * 4, [(c / 300, c / 300) for c in centres]
+    )
+    assert with_dots(part, read).confidence == 0.56  # no blob: the dot stays doubtful
+    part.dots = [126.0]
+    assert with_dots(part, read).confidence == 0.9
+    # a second blob where nothing was read: a broken stroke as likely as a dot
+    part.dots = [55.0, 126.0]
+    twice = with_dots(part, read)
+    assert twice.text == "12・34.5678" and twice.confidence < 0.85
+
+
 def test_small_kana_in_combs_by_written_size() -> None:
     # キヨウコ written with ヨ at its usual size, ョ at two thirds
     assert kana_sizes("キヨウコ", [40, 36, 40, 38])[0] == "キヨウコ"
