@@ -24,6 +24,10 @@ a clean application. An address one character off the city and town of its
 postal code, where no real town of the city matches (西舞了 for 西舞子); a
 kana name that differs from the registry's only in a voicing mark (ヤスタ for
 ヤスダ: the recogniser drops a ゛ far more often than a resident does).
+
+And one reference decides (:data:`SPELLS`): whether a handwritten kana is
+small or large is a guess from its size, so a kana name that differs from the
+registry's only there takes the registry's spelling.
 """
 
 from __future__ import annotations
@@ -183,10 +187,30 @@ without its ゛."""
 DOUBTED = 0.5
 
 
+def _member_kana_spelling(refs: _References, read: str) -> str | None:
+    # Whether a handwritten kana is small (ョ) or large (ヨ) is a guess from its
+    # written size, and residents write small kana large: the registry knows.
+    m = refs.member()
+    if m is None or _kana(m.name_kana) == _kana(read):
+        return None
+    return m.name_kana if kana_key(m.name_kana) == kana_key(read) else None
+
+
+SPELLS: dict[str, Callable[[_References, str], str | None]] = {
+    "member.name_kana": _member_kana_spelling,
+}
+"""References that decide what the reading cannot: a reading that differs from
+the resident's registry kana only in the size of a kana (キヨコ / キョコ) takes
+the registry's spelling, flagged ``registry_spelling`` (``raw`` keeps what was
+read)."""
+
+
 def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
     """Raise the confidence of doubtful readings their reference confirms; the ids confirmed.
 
-    Also lowers to :data:`DOUBTED` a reading its reference nearly matches (:data:`DOUBTS`).
+    Also lowers to :data:`DOUBTED` a reading its reference nearly matches (:data:`DOUBTS`),
+    and gives a reading the reference's spelling where only the reference can
+    decide (:data:`SPELLS`).
     """
     refs = _References(form, values)
     confirmed = []
@@ -203,6 +227,23 @@ def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
         ):
             fv.confidence = DOUBTED
             fv.status = status_for(fv.confidence, blank=False)
+            continue
+        spell = SPELLS.get(spec.confirm_by or "")
+        spelling = (
+            spell(refs, fv.value)
+            if spell is not None
+            and fv is not None
+            and fv.source == "ocr"
+            and isinstance(fv.value, str)
+            and not fv.flags
+            else None
+        )
+        if fv is not None and spelling is not None:
+            fv.value = spelling
+            fv.confidence = max(fv.confidence, CONFIRMED)
+            fv.flags = ["registry_spelling"]
+            fv.status = status_for(fv.confidence, blank=False)
+            confirmed.append(spec.id)
             continue
         if (
             spec.confirm_by is None

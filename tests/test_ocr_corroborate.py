@@ -151,3 +151,21 @@ def test_a_kana_name_off_its_reference_only_by_a_voicing_mark_is_doubted(
     values[field_id] = _read(field_id, read, 0.9)
     corroborate(load_form(form_id), values)
     assert (values[field_id].confidence < AUTO_ACCEPT) is doubted
+
+
+@pytest.mark.parametrize(
+    ("read", "spelled"),
+    [
+        ("サクライ　カヅオ", None),  # another kana: left alone
+        ("サクライ　カズォ", "サクライ　カズオ"),  # a large kana read small
+    ],
+)
+def test_kana_size_is_the_registrys_to_decide(read: str, spelled: str | None) -> None:
+    values = _kaigo(name_kana=_read("name_kana", read, 0.7))
+    corroborate(load_form("kaigo_nintei"), values)
+    fv = values["name_kana"]
+    if spelled is None:
+        assert fv.value == read and "registry_spelling" not in fv.flags
+    else:
+        assert fv.value == spelled and fv.raw == read and fv.flags == ["registry_spelling"]
+        assert fv.status == "ok" and fv.confidence == CONFIRMED
