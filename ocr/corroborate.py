@@ -196,13 +196,22 @@ def _member_kana_spelling(refs: _References, read: str) -> str | None:
     return m.name_kana if kana_key(m.name_kana) == kana_key(read) else None
 
 
+def _head_kana_spelling(refs: _References, read: str) -> str | None:
+    # The account holder: banks fold small kana anyway (シユウイチ = シュウイチ).
+    hh = refs.household()
+    if hh is None or _kana(hh.head.name_kana) == _kana(read):
+        return None
+    return hh.head.name_kana if kana_key(hh.head.name_kana) == kana_key(read) else None
+
+
 SPELLS: dict[str, Callable[[_References, str], str | None]] = {
     "member.name_kana": _member_kana_spelling,
+    "household.head_name_kana": _head_kana_spelling,
 }
 """References that decide what the reading cannot: a reading that differs from
-the resident's registry kana only in the size of a kana (キヨコ / キョコ) takes
-the registry's spelling, flagged ``registry_spelling`` (``raw`` keeps what was
-read)."""
+the resident's (or, for the account holder, the household head's) registry
+kana only in the size of a kana (キヨコ / キョコ) takes the registry's spelling,
+flagged ``registry_spelling`` (``raw`` keeps what was read)."""
 
 
 def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:

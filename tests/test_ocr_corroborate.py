@@ -81,6 +81,9 @@ def test_account_holder_bank_and_branch_are_confirmed_by_the_registry_and_bank_l
     }
     confirmed = corroborate(load_form("kyufukin"), values)
     assert sorted(confirmed) == ["account_holder_kana", "bank_name", "branch_name"]
+    # the size of a kana is the registry's to decide
+    assert values["account_holder_kana"].value == "オオクボ　ジュン"
+    assert values["account_holder_kana"].flags == ["registry_spelling"]
 
 
 def test_a_bank_that_does_not_exist_or_another_holder_is_not_confirmed() -> None:
