@@ -17,7 +17,7 @@ from ocr.engine import (
     get_engine,
     per_crop,
 )
-from ocr.engines.onnx import OnnxEngine, best_path_of_length
+from ocr.engines.onnx import OnnxEngine, _collapse, best_path_of_length
 
 HANDWRITING = "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf"
 GOTHIC = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
@@ -148,3 +148,27 @@ def test_tesseract_comparator_keeps_the_charset() -> None:
     r = tesseract.recognize([crop], charsets.DIGITS)[0]
     assert r.text and set(r.text) <= set(charsets.DIGITS)
     assert r.text == "0781234567"
+
+
+def _steps(*rows: dict[int, float]) -> np.ndarray:
+    """Probabilities over four classes (blank, 2, 番, 3), the rest of each step on the blank."""
+    sub = np.zeros((len(rows), 4))
+    for t, row in enumerate(rows):
+        for k, p in row.items():
+            sub[t, k] = p
+        sub[t, 0] = 1.0 - sum(row.values())
+    return sub
+
+
+def test_doubt_is_a_character_the_blank_may_have_dropped() -> None:
+    letters = np.array([False, True, True, True])
+    path = [1, 0, 1, 0, 2]  # 2 _ 2 _ 番 -> "22番"
+    # a 2 trailing into the blank before 番 only lengthens the 2: no doubt
+    trailing = _steps({1: 0.99}, {1: 0.01}, {1: 0.99}, {1: 0.3}, {2: 0.99})
+    assert _collapse(trailing, path, letters)[2] < 0.05
+    # the blank that keeps the two 2s apart nearly was a 2: "2番" was as likely
+    merging = _steps({1: 0.99}, {1: 0.4}, {1: 0.99}, {}, {2: 0.99})
+    assert _collapse(merging, path, letters)[2] == pytest.approx(0.4)
+    # another character nearly written between 2 and 番: "223番"?
+    another = _steps({1: 0.99}, {}, {1: 0.99}, {3: 0.3}, {2: 0.99})
+    assert _collapse(another, path, letters)[2] == pytest.approx(0.3)

@@ -266,18 +266,20 @@ def _collapse(
     and each character's first and last time step.
 
     The doubt is the strongest probability of a ``letters`` class at a step
-    the path spent on the blank: a character the reading may have dropped.
+    the path spent on the blank, where taking it would change the text: a
+    character the reading may have dropped. The characters on either side of
+    the blank do not count there (taking one only lengthens its run) -- except
+    when both sides are the same character (the 2s of 22), which the blank
+    keeps apart: then the doubt is that the whole blank run is that character.
     """
     chars: list[int] = []
     confs: list[float] = []
     steps: list[tuple[int, int]] = []
-    doubt = 0.0
     prev = 0
     for t, k in enumerate(path):
         p = float(sub[t, k])
         if k == 0:
-            if letters.any():
-                doubt = max(doubt, float(sub[t, letters].max()))
+            pass
         elif k != prev:
             chars.append(k)
             confs.append(p)
@@ -286,7 +288,32 @@ def _collapse(
             confs[-1] = max(confs[-1], p)
             steps[-1] = (steps[-1][0], t)
         prev = k
-    return chars, confs, doubt, steps
+    return chars, confs, _doubt(sub, path, letters), steps
+
+
+def _doubt(sub: np.ndarray, path: list[int], letters: np.ndarray) -> float:
+    """See :func:`_collapse`."""
+    if not letters.any():
+        return 0.0
+    doubt = 0.0
+    blank_at = [t for t, k in enumerate(path) if k == 0]
+    runs: list[list[int]] = []
+    for t in blank_at:
+        if runs and runs[-1][-1] == t - 1:
+            runs[-1].append(t)
+        else:
+            runs.append([t])
+    for run in runs:
+        before = path[run[0] - 1] if run[0] > 0 else 0
+        after = path[run[-1] + 1] if run[-1] + 1 < len(path) else 0
+        allowed = letters.copy()
+        for side in {before, after} - {0}:
+            allowed[side] = False
+        if allowed.any():
+            doubt = max(doubt, float(sub[np.asarray(run)][:, allowed].max()))
+        if before and before == after:
+            doubt = max(doubt, float(sub[run, before].min()))
+    return doubt
 
 
 TOP_K = 6
