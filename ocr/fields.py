@@ -615,15 +615,18 @@ def snap(spec: FieldSpec, value: str, confidence: float) -> tuple[str, float]:
 
     Only when the closest listed value is clearly closer than any other; a
     value far from every listed one (a disease not on the list) stays as read,
-    for the rules to report.
+    for the rules to report. The wider the margin, the surer the reading --
+    one spelled exactly as listed too: a misreading that lands exactly on a
+    long listed name does not happen by chance.
     """
     from difflib import SequenceMatcher
 
     from validators.normalize import normalize_field
 
     allowed = [normalize_field(spec, v) for v in spec.allowed_values or []]
-    if value in allowed:
-        return value, confidence
+    if value in allowed and len(value) < 3:
+        return value, confidence  # one or two characters land on a listed value by chance
+    # a reading spelled exactly as listed is ranked like any other: it is 1.0 from itself
     ranked = sorted(
         ((SequenceMatcher(None, value, a).ratio(), a) for a in allowed if a), reverse=True
     )

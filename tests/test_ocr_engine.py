@@ -17,7 +17,7 @@ from ocr.engine import (
     get_engine,
     per_crop,
 )
-from ocr.engines.onnx import OnnxEngine, _collapse, best_path_of_length
+from ocr.engines.onnx import OnnxEngine, _collapse, _which_letter, best_path_of_length
 
 HANDWRITING = "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf"
 GOTHIC = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
@@ -172,3 +172,14 @@ def test_doubt_is_a_character_the_blank_may_have_dropped() -> None:
     # another character nearly written between 2 and 番: "223番"?
     another = _steps({1: 0.99}, {}, {1: 0.99}, {3: 0.3}, {2: 0.99})
     assert _collapse(another, path, letters)[2] == pytest.approx(0.3)
+
+
+def test_in_a_comb_run_a_character_is_measured_against_the_other_letters() -> None:
+    letters = np.array([False, True, True, True])
+    # the ink says one character is there: the blank is no rival, another letter is
+    faint_but_clear = _steps({2: 0.73})
+    assert _which_letter(faint_but_clear, [2], [0.73], [(0, 0)], letters) == [1.0]
+    contested = _steps({2: 0.6, 3: 0.3})
+    assert _which_letter(contested, [2], [0.6], [(0, 0)], letters)[0] == pytest.approx(2 / 3)
+    too_faint = _steps({2: 0.2})
+    assert _which_letter(too_faint, [2], [0.2], [(0, 0)], letters) == [0.2]

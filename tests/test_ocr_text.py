@@ -105,6 +105,8 @@ def test_closed_lists_snap_only_when_clear() -> None:
     spec = load_form("kaigo_nintei").field("specified_disease")
     assert snap(spec, "脊髓小腦変性症", 0.5)[0] == "脊髄小脳変性症"
     assert snap(spec, "風邪", 0.5) == ("風邪", 0.5)
+    # spelled exactly as listed, and far from every other listed name: sure
+    assert snap(spec, "脊髄小脳変性症", 0.8) == ("脊髄小脳変性症", 0.99)
 
 
 def test_preprint_comes_from_the_registry() -> None:

@@ -208,7 +208,9 @@ class OnnxEngine:
         path = [int(k) for k in best]
         # A space is never "dropped": word gaps are measured on the ink (ocr.fields).
         chars, confs, doubt, steps = _collapse(sub, path, letters)
-        if length is not None and length > 0 and len(chars) != length:
+        if length is not None and len(chars) == length:
+            confs = _which_letter(sub, chars, confs, steps, letters)
+        elif length is not None and length > 0:
             constrained = best_path_of_length(sub, length)
             if constrained is not None:
                 c_path, ratio = constrained
@@ -289,6 +291,37 @@ def _collapse(
             steps[-1] = (steps[-1][0], t)
         prev = k
     return chars, confs, _doubt(sub, path, letters), steps
+
+
+#: Below this probability a character is too faint for its rivals to be measured against.
+WHICH_MIN = 0.3
+
+
+def _which_letter(
+    sub: np.ndarray,
+    chars: list[int],
+    confs: list[float],
+    steps: list[tuple[int, int]],
+    letters: np.ndarray,
+) -> list[float]:
+    """Each character's probability against the other letters only, not the blank.
+
+    For a comb run whose reading has as many characters as the run has inked
+    cells: that a character is there the ink already says, so what is left to
+    doubt is which one it is. (A 4 at 0.73 with the blank at 0.27 and every
+    other digit near 0 is a sure 4.)
+    """
+    out = []
+    for k, conf, (a, b) in zip(chars, confs, steps, strict=True):
+        if conf < WHICH_MIN or not letters[k]:
+            out.append(conf)
+            continue
+        run = sub[a : b + 1]
+        rivals = np.where(letters, run, 0.0)
+        rivals[:, k] = 0.0
+        own = run[:, k]
+        out.append(float((own / np.maximum(own + rivals.max(axis=1), 1e-12)).max()))
+    return out
 
 
 def _doubt(sub: np.ndarray, path: list[int], letters: np.ndarray) -> float:
