@@ -88,7 +88,7 @@ def today_forms(text: str) -> str:
 
 
 _KATA_DASH = re.compile(rf"(?<=[ァ-ヺ])[{_DASHES}](?=[ァ-ヺー])")
-_CHOME = re.compile(r"(?<=[0-9０-９])丁[日HＨ](?=[0-9０-９])")
+_CHOME = re.compile(r"(?<=[0-9０-９])(?:丁[日HＨ]|[JＪ][目日])(?=[0-9０-９])")
 _DIGIT_DASH = re.compile(r"(?<=[0-9０-９])[一ー―—](?=[0-9０-９])")
 
 
@@ -98,8 +98,8 @@ def tidy_text(text: str) -> str:
     A dash after a katakana is the long vowel mark (ワコ-レ → ワコーレ); the kanji
     一 or a long vowel mark between two digits is a hyphen (10一14 → 10-14); a
     dot between two digits is the Japanese middle dot (1234.567 → 1234・567,
-    as insurance card numbers are written); an address's 丁目 read as 丁日 or 丁H
-    is 丁目 (3丁日8番 → 3丁目8番).
+    as insurance card numbers are written); an address's 丁目 read as 丁日, 丁H
+    or J目 is 丁目 (3丁日8番 → 3丁目8番).
     """
     text = _KATA_DASH.sub("ー", text)
     text = _DIGIT_DOT.sub("・", text)

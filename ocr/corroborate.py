@@ -25,9 +25,9 @@ postal code, where no real town of the city matches (西舞了 for 西舞子); a
 kana name that differs from the registry's only in a voicing mark (ヤスタ for
 ヤスダ: the recogniser drops a ゛ far more often than a resident does).
 
-And one reference decides (:data:`SPELLS`): whether a handwritten kana is
-small or large is a guess from its size, so a kana name that differs from the
-registry's only there takes the registry's spelling.
+And the registry decides what the reading cannot (:data:`SPELLS`): whether a
+handwritten kana is small or large (a guess from its size) and where the
+family name ends, for the resident's own name and kana.
 """
 
 from __future__ import annotations
@@ -196,22 +196,44 @@ def _member_kana_spelling(refs: _References, read: str) -> str | None:
     return m.name_kana if kana_key(m.name_kana) == kana_key(read) else None
 
 
-def _head_kana_spelling(refs: _References, read: str) -> str | None:
-    # The account holder: banks fold small kana anyway (シユウイチ = シュウイチ).
-    hh = refs.household()
-    if hh is None or _kana(hh.head.name_kana) == _kana(read):
+def _respaced(read: str, reference: str) -> str | None:
+    """``read`` with its spaces where ``reference`` has them, if that is all that differs."""
+    bare, ref = "".join(read.split()), reference.split()
+    if len(bare) != sum(map(len, ref)) or read == reference:
         return None
-    return hh.head.name_kana if kana_key(hh.head.name_kana) == kana_key(read) else None
+    words, at = [], 0
+    for word in ref:
+        words.append(bare[at : at + len(word)])
+        at += len(word)
+    spaced = "\u3000".join(words)
+    return spaced if spaced != read else None
+
+
+def _member_name_spacing(refs: _References, read: str) -> str | None:
+    # Where the family name ends the registry knows: 西村誠 is 西村　誠.
+    m = refs.member()
+    return _respaced(read, m.name) if m and _name_key(m.name) == _name_key(read) else None
+
+
+def _household_name_spacing(refs: _References, read: str) -> str | None:
+    hh = refs.household()
+    same = [m for m in (hh.members if hh else []) if _name_key(m.name) == _name_key(read)]
+    return _respaced(read, same[0].name) if len(same) == 1 else None
 
 
 SPELLS: dict[str, Callable[[_References, str], str | None]] = {
     "member.name_kana": _member_kana_spelling,
-    "household.head_name_kana": _head_kana_spelling,
+    "member.name": _member_name_spacing,
+    "household.member_name": _household_name_spacing,
 }
 """References that decide what the reading cannot: a reading that differs from
-the resident's (or, for the account holder, the household head's) registry
-kana only in the size of a kana (キヨコ / キョコ) takes the registry's spelling,
-flagged ``registry_spelling`` (``raw`` keeps what was read)."""
+the resident's registry kana only in the size of a kana (キヨコ / キョコ) takes
+the registry's spelling; a name that differs from the registry's only in
+where the space between family and given name falls takes the registry's
+spacing (its characters stay as written: 髙 stays 髙). Flagged
+``registry_spelling``; ``raw`` keeps what was read. (Not the account holder:
+there a resident writes the bank's spelling, シユン, as often as the
+registry's.)"""
 
 
 def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:

@@ -385,9 +385,9 @@ def with_dots(part: Part, r: Recognition) -> Recognition:
 
     A dot the recogniser read where the ink has a dot blob is sure
     (:data:`INKED_DOT`): two independent readings agree. A blob where it read
-    nothing between two digits is put back as ・ -- unless it read a dot
-    elsewhere in the line: then the blob may be a broken stroke, and the dot
-    put back stays doubtful.
+    nothing between two digits is put back as ・ -- doubtful when it read a
+    dot elsewhere in the line, or when more than one is put back: then a blob
+    may be a broken stroke.
     """
     if not part.dots or not r.spans or len(r.spans) != len(r.text):
         return r
@@ -407,13 +407,18 @@ def with_dots(part: Part, r: Recognition) -> Recognition:
             confirmed = confirmed or confs[k] < INKED_DOT
             confs[k] = max(confs[k], INKED_DOT)
     inserted = False
-    for dot in sorted(free, reverse=True):
-        k = sum(1 for a, b in spans if (a + b) / 2 * width < dot)
-        if 0 < k < len(text) and text[k - 1].isdigit() and text[k].isdigit():
-            text.insert(k, "・")
-            spans.insert(k, (dot / width, dot / width))
-            confs.insert(k, 0.6 if read else INKED_DOT)
-            inserted = True
+    between = [
+        (dot, k)
+        for dot in sorted(free, reverse=True)
+        if 0 < (k := sum(1 for a, b in spans if (a + b) / 2 * width < dot)) < len(text)
+        and text[k - 1].isdigit()
+        and text[k].isdigit()
+    ]
+    for dot, k in between:
+        text.insert(k, "・")
+        spans.insert(k, (dot / width, dot / width))
+        confs.insert(k, 0.6 if read or len(between) > 1 else INKED_DOT)
+        inserted = True
     confidence = r.confidence
     weakest = min(r.char_confidences, default=1.0)
     if inserted or (confirmed and confidence >= weakest - 1e-6):

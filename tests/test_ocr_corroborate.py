@@ -81,9 +81,8 @@ def test_account_holder_bank_and_branch_are_confirmed_by_the_registry_and_bank_l
     }
     confirmed = corroborate(load_form("kyufukin"), values)
     assert sorted(confirmed) == ["account_holder_kana", "bank_name", "branch_name"]
-    # the size of a kana is the registry's to decide
-    assert values["account_holder_kana"].value == "オオクボ　ジュン"
-    assert values["account_holder_kana"].flags == ["registry_spelling"]
+    # written as banks print it: kept as written
+    assert values["account_holder_kana"].value == "オオクボ　ジユン"
 
 
 def test_a_bank_that_does_not_exist_or_another_holder_is_not_confirmed() -> None:
@@ -172,3 +171,14 @@ def test_kana_size_is_the_registrys_to_decide(read: str, spelled: str | None) ->
     else:
         assert fv.value == spelled and fv.raw == read and fv.flags == ["registry_spelling"]
         assert fv.status == "ok" and fv.confidence == CONFIRMED
+
+
+def test_where_the_family_name_ends_is_the_registrys_to_decide() -> None:
+    values = _kaigo(
+        name=_read("name", "桜井和夫", 0.7),
+        applicant_name=_read("applicant_name", "桜井美　穂", 0.7),
+    )
+    corroborate(load_form("kaigo_nintei"), values)
+    assert values["name"].value == "桜井　和夫" and values["name"].raw == "桜井和夫"
+    assert values["applicant_name"].value == "桜井　美穂"
+    assert values["name"].flags == ["registry_spelling"] and values["name"].status == "ok"

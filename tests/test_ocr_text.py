@@ -26,6 +26,7 @@ def test_tidy_text_fixes_look_alike_marks() -> None:
     assert charsets.tidy_text("ワコ-レ10一14") == "ワコーレ10-14"
     assert charsets.tidy_text("77056518 .396") == "77056518・396"
     assert charsets.tidy_text("1-21-6") == "1-21-6"
+    assert charsets.tidy_text("中郷町5J目6番13号") == "中郷町5丁目6番13号"
 
 
 def test_twins_are_decided_by_their_neighbours() -> None:
@@ -79,6 +80,13 @@ def test_a_dot_the_recogniser_read_weakly_is_sure_where_the_ink_shows_one() -> N
     part.dots = [55.0, 126.0]
     twice = with_dots(part, read)
     assert twice.text == "12・34.5678" and twice.confidence < 0.85
+    plain = Recognition(
+        "12345678", 0.7, [1.0] * 8, [(c / 300, c / 300) for c in centres[:4] + centres[5:]]
+    )
+    assert with_dots(part, plain).text == "12・34・5678"
+    assert with_dots(part, plain).confidence < 0.85  # two put back: one may be a broken stroke
+    part.dots = [126.0]
+    assert with_dots(part, plain).confidence == 0.9
 
 
 def test_small_kana_in_combs_by_written_size() -> None:
