@@ -129,8 +129,9 @@ def settle_twins(text: str) -> tuple[str, bool]:
     one by the characters on either side of it. Where those disagree
     (井ロクリニック, 台帳力一ド: a kanji on one side, katakana on the other) the
     reading is left as it is and the doubt is reported, for a person to decide
-    -- except a run that ends in ー/一 after katakana and before a kanji: a
-    long vowel sign ends the katakana word it lengthens (センター久保).
+    -- except a run after katakana and before a kanji that ends in ー/一 (a
+    long vowel sign ends the katakana word it lengthens: センター久保) or that
+    was read as katakana (the end of the word: ロイヤルコート星が丘).
     """
     out = list(text)
     doubt = False
@@ -147,6 +148,8 @@ def settle_twins(text: str) -> tuple[str, bool]:
         sides = {left, right} - {"other"}
         if left == "kana" and right == "kanji" and text[end - 1] in "ー一":
             sides = {"kana"}
+        if left == "kana" and right == "kanji" and all(_script(c) == "kana" for c in text[i:end]):
+            sides = {"kana"}  # read as the end of the katakana word: コート星が丘
         if len(sides) == 1:
             want = sides.pop()
             for j in range(i, end):
