@@ -156,6 +156,30 @@ def _near_head_kana(refs: _References, read: str) -> bool:
     return hh is not None and _voicing_only(read, hh.head.name_kana)
 
 
+def _town_sure(refs: _References, fv: FieldValue) -> float | None:
+    """An address's confidence once its town is confirmed by its postal code, if that raises it.
+
+    Only when the address starts with the city and town Japan Post lists for
+    the postal code, character for character, and the weakest character --
+    the one that made the reading doubtful -- is one of the town's: then the
+    rest of the address (番地, building) decides how sure the reading is.
+    """
+    from validators.reference import postal_town_length
+
+    postal_code = refs.value("postal_code")
+    chars = fv.char_confidences
+    if postal_code is None or fv.raw is None or len("".join(fv.raw.split())) != len(chars):
+        return None
+    town = postal_town_length(fv.raw, postal_code)
+    if not town or not chars:
+        return None
+    weakest = min(chars)
+    if abs(weakest - fv.confidence) > 1e-3 or min(chars[:town]) > weakest:
+        return None  # something else than a character of the town is in doubt
+    sure = min(CONFIRMED, *chars[town:])
+    return sure if sure > fv.confidence else None
+
+
 def _near_town(refs: _References, read: str) -> bool:
     from validators.reference import address_near_postal
 
@@ -172,7 +196,7 @@ CHECKS: dict[str, Callable[[_References, str], bool]] = {
     "household.head_name_kana": _head_kana,
     "bank": _bank,
     "branch": _branch,
-    "postal.town": _never,  # a town confirms no 番地: the address is only ever doubted
+    "postal.town": _never,  # a town confirms no 番地: only its own characters (_town_sure)
 }
 
 DOUBTS: dict[str, Callable[[_References, str], bool]] = {
@@ -286,6 +310,14 @@ def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
             or fv.flags
             or fv.raw is None
         ):
+            continue
+        if spec.confirm_by == "postal.town":
+            sure = _town_sure(refs, fv)
+            if sure is not None:
+                fv.confidence = sure
+                fv.flags = ["confirmed"]
+                fv.status = status_for(fv.confidence, blank=False)
+                confirmed.append(spec.id)
             continue
         if refs.agrees(spec, fv.value):
             fv.confidence = CONFIRMED

@@ -182,3 +182,25 @@ def test_where_the_family_name_ends_is_the_registrys_to_decide() -> None:
     assert values["name"].value == "桜井　和夫" and values["name"].raw == "桜井和夫"
     assert values["applicant_name"].value == "桜井　美穂"
     assert values["name"].flags == ["registry_spelling"] and values["name"].status == "ok"
+
+
+@pytest.mark.parametrize(
+    ("weak_at", "raised"),
+    [
+        (8, True),  # ケ of 梅ケ香町: the postal code's town confirms it
+        (13, False),  # a digit of the 番地: nothing confirms it
+    ],
+)
+def test_a_doubtful_character_of_the_town_is_confirmed_by_the_postal_code(
+    weak_at: int, raised: bool
+) -> None:
+    address = "神戸市長田区梅ケ香町3-18-3"
+    chars = [1.0] * len(address)
+    chars[weak_at] = 0.61
+    values = {
+        "postal_code": _read("postal_code", "6530021", 0.99),
+        "address": _read("address", address, 0.61, char_confidences=chars),
+    }
+    corroborate(load_form("kaigo_nintei"), values)
+    assert (values["address"].confidence >= AUTO_ACCEPT) is raised
+    assert values["address"].value == address

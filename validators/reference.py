@@ -72,6 +72,31 @@ def _address_key(text: str) -> str:
     return text.translate(str.maketrans("ヶヵ", "ケカ"))
 
 
+def postal_town_length(address: str, postal_code: str) -> int | None:
+    """How many characters of ``address`` (spaces left out) spell a town of ``postal_code``.
+
+    The prefecture (if written), the city or ward and the town, exactly as
+    Japan Post lists them; ``None`` when the address does not start so, or
+    when its characters do not map one to one onto the comparison key.
+    """
+    bare = re.sub(r"[\s\u3000]", "", address)
+    written = _address_key(address)
+    if len(written) != len(bare):
+        return None
+    for town in postal_towns(postal_code):
+        hood = _address_key(town.neighborhood)
+        if not hood:
+            continue
+        pref = _address_key(town.prefecture)
+        rest = written.removeprefix(pref)
+        city = _address_key(town.city)
+        ward = re.sub(r"^.+?市(?=.+区$)", "", city)
+        for prefix in (city, ward):
+            if prefix and rest.startswith(prefix + hood):
+                return len(written) - len(rest) + len(prefix) + len(hood)
+    return None
+
+
 def address_matches_postal(address: str, postal_code: str) -> bool:
     """Whether ``address`` lies in a town of ``postal_code`` (Japan Post's data).
 
