@@ -113,9 +113,11 @@ def _household_member_name(refs: _References, read: str) -> bool:
 
 
 def _head_kana(refs: _References, read: str) -> bool:
-    # Banks print small kana large (シユウイチ): the holder's name is compared that way.
+    # Spelled as the registry spells it, small kana included: a holder written the
+    # banks' way (シユウイチ) is fine for the rules, but a reading whose kana sizes
+    # differ may be the size guess gone wrong (ョシムラ), so it is not confirmed.
     hh = refs.household()
-    return hh is not None and kana_key(hh.head.name_kana) == kana_key(read)
+    return hh is not None and _kana(hh.head.name_kana) == _kana(read)
 
 
 def _bank(refs: _References, read: str) -> bool:

@@ -474,13 +474,45 @@ over that share the large one; in between the recogniser's reading stands, doubt
 (Handwriting varies each character's size by ±15 %; the small form is ~0.8.)"""
 
 
+#: The kana a small kana may follow in a name (キョ, シュ, フィ, ウェ, ハッ ...).
+SMALL_AFTER = {
+    **dict.fromkeys("ャュョ", set("キシチニヒミリギジヂビピテデフヴ")),
+    **dict.fromkeys("ァィゥェォ", set("ウヴクグシジスズチツテデトドフ")),
+}
+
+
+def small_kana_allowed(prev: str | None, small: str, after: str | None) -> bool:
+    """Whether Japanese spelling lets ``small`` stand between ``prev`` and ``after``.
+
+    No word starts with a small kana; ャュョ follow an i-sound (キョウコ, not
+    ツョシ), ァィゥェォ the few kana they extend (フィ, ウェ, not カェデ); ッ
+    stands between two kana (ハットリ), never after ン or ー; ヮヵヶ are not
+    written in names.
+    """
+    if prev is None or not ("\u30a1" <= prev <= "\u30fa"):
+        return False
+    if small == "ッ":
+        return prev not in "ンッー" and after is not None and "\u30a1" <= after <= "\u30fa"
+    allowed = SMALL_AFTER.get(small)
+    return allowed is not None and prev in allowed
+
+
 def kana_sizes(text: str, sizes: list[float]) -> tuple[str, float]:
     """Small or large kana (ョ/ヨ, ッ/ツ) decided by the size each was written at.
 
     Alone in a comb cell, a small kana looks like its large form to a line
     recogniser; its size against the field's other characters, and what its
-    large form's size would be, tell them apart.
+    large form's size would be, tell them apart. Where Japanese spelling
+    allows no small kana (ツョシ, カツャ, a word's first kana), it is large
+    whatever its size.
     """
+    text = "".join(
+        ch.translate(_TO_LARGE)
+        if ch in SMALL_KANA
+        and not small_kana_allowed(text[i - 1] if i else None, ch, text[i + 1 : i + 2] or None)
+        else ch
+        for i, ch in enumerate(text)
+    )
     if len(text) != len(sizes) or len(text) < 2:
         return text, 1.0
     pairs = set(SMALL_KANA + LARGE_KANA)
@@ -488,13 +520,20 @@ def kana_sizes(text: str, sizes: list[float]) -> tuple[str, float]:
     if len(others) < 1:
         return text, 1.0
     usual = float(np.median(others))
-    out, sure = [], 1.0
+    out: list[str] = []
+    sure = 1.0
     for ch, size in zip(text, sizes, strict=True):
         if ch in pairs and usual > 0 and size > 0:
             large = ch.translate(_TO_LARGE)
             share = size / usual / LARGE_SIZE[large]
-            if share < SMALL_BELOW:
-                ch = ch.translate(_TO_SMALL)
+            at = len(out)
+            small = large.translate(_TO_SMALL)
+            if small == large or not small_kana_allowed(
+                out[-1] if out else None, small, text[at + 1 : at + 2] or None
+            ):
+                ch = large  # no small kana can stand here
+            elif share < SMALL_BELOW:
+                ch = small
             elif share > LARGE_ABOVE:
                 ch = large
             else:

@@ -97,6 +97,12 @@ def test_small_kana_in_combs_by_written_size() -> None:
     assert kana_sizes("キヨウコ", [40, 26, 40, 38])[0] == "キョウコ"
     assert kana_sizes("キョウコ", [40, 36, 40, 38])[0] == "キヨウコ"
     assert kana_sizes("キヨウコ", [40, 30, 40, 38])[1] < 0.8  # in between: doubted
+    # where Japanese spelling allows no small kana, it is large whatever its size
+    assert kana_sizes("ツヨシ", [40, 26, 40]) == ("ツヨシ", 1.0)
+    assert kana_sizes("ョシムラ", [26, 40, 40, 40]) == ("ヨシムラ", 1.0)
+    assert kana_sizes("カツャ", [40, 40, 40]) == ("カツヤ", 1.0)
+    assert kana_sizes("ハツトリ", [40, 26, 40, 40])[0] == "ハットリ"
+    assert kana_sizes("イヶダ", [40, 40, 40])[0] == "イケダ"
 
 
 def test_dates_read_as_wareki_text() -> None:
