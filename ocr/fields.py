@@ -481,18 +481,35 @@ SMALL_AFTER = {
 }
 
 
+#: The kana a ッ may stand before: the k, s, t and p rows (ハットリ, イッペイ), voiced in loanwords.
+SOKUON_BEFORE = set(
+    "カキクケコサシスセソタチツテトパピプペポガギグゲゴザジズゼゾダヂヅデドバビブベボ"
+)
+
+
+def spell_small_kana(text: str) -> str:
+    """``text`` with every small kana Japanese spelling does not allow made large."""
+    return "".join(
+        ch.translate(_TO_LARGE)
+        if ch in SMALL_KANA
+        and not small_kana_allowed(text[i - 1] if i else None, ch, text[i + 1 : i + 2] or None)
+        else ch
+        for i, ch in enumerate(text)
+    )
+
+
 def small_kana_allowed(prev: str | None, small: str, after: str | None) -> bool:
     """Whether Japanese spelling lets ``small`` stand between ``prev`` and ``after``.
 
     No word starts with a small kana; ャュョ follow an i-sound (キョウコ, not
     ツョシ), ァィゥェォ the few kana they extend (フィ, ウェ, not カェデ); ッ
-    stands between two kana (ハットリ), never after ン or ー; ヮヵヶ are not
-    written in names.
+    stands before a k, s, t or p sound (ハットリ, not タッヤ), never after ン or
+    ー; ヮヵヶ are not written in names.
     """
     if prev is None or not ("\u30a1" <= prev <= "\u30fa"):
         return False
     if small == "ッ":
-        return prev not in "ンッー" and after is not None and "\u30a1" <= after <= "\u30fa"
+        return prev not in "ンッー" and after is not None and after in SOKUON_BEFORE
     allowed = SMALL_AFTER.get(small)
     return allowed is not None and prev in allowed
 
@@ -506,13 +523,7 @@ def kana_sizes(text: str, sizes: list[float]) -> tuple[str, float]:
     allows no small kana (ツョシ, カツャ, a word's first kana), it is large
     whatever its size.
     """
-    text = "".join(
-        ch.translate(_TO_LARGE)
-        if ch in SMALL_KANA
-        and not small_kana_allowed(text[i - 1] if i else None, ch, text[i + 1 : i + 2] or None)
-        else ch
-        for i, ch in enumerate(text)
-    )
+    text = spell_small_kana(text)
     if len(text) != len(sizes) or len(text) < 2:
         return text, 1.0
     pairs = set(SMALL_KANA + LARGE_KANA)
@@ -595,6 +606,8 @@ def finish_text(
             confs.append(conf)
         chars.extend(cc)
     raw = raw_text(spec, texts, era)
+    if raw is not None and spec.kind is Kind.KANA:
+        raw = spell_small_kana(raw)
     twin_doubt = False
     if raw is not None and field_charset(spec) == text_charset():
         raw, twin_doubt = settle_twins(tidy_text(raw))

@@ -5,7 +5,16 @@ from __future__ import annotations
 from forms.loader import load_form
 from ocr import charsets
 from ocr.engine import Recognition
-from ocr.fields import Part, kana_sizes, plausible, raw_text, snap, with_dots, with_space
+from ocr.fields import (
+    Part,
+    kana_sizes,
+    plausible,
+    raw_text,
+    snap,
+    spell_small_kana,
+    with_dots,
+    with_space,
+)
 from ocr.preprinted import luhn_ok, registry_glyphs, registry_value
 from shinsei.residents import registry
 
@@ -103,6 +112,15 @@ def test_small_kana_in_combs_by_written_size() -> None:
     assert kana_sizes("カツャ", [40, 40, 40]) == ("カツヤ", 1.0)
     assert kana_sizes("ハツトリ", [40, 26, 40, 40])[0] == "ハットリ"
     assert kana_sizes("イヶダ", [40, 40, 40])[0] == "イケダ"
+    assert kana_sizes("タッヤ", [40, 26, 40])[0] == "タツヤ"  # no ッ before a y sound
+
+
+def test_kana_fields_only_hold_small_kana_where_spelling_allows() -> None:
+    assert spell_small_kana("コャマ\u3000カツヤ") == "コヤマ\u3000カツヤ"
+    assert spell_small_kana("ハットリ\u3000ショウ") == "ハットリ\u3000ショウ"
+    assert (
+        spell_small_kana("ウェダ\u3000ュミ") == "ウェダ\u3000ユミ"
+    )  # ウェ is spelling; ュ starts no word
 
 
 def test_dates_read_as_wareki_text() -> None:
