@@ -235,16 +235,42 @@ def _respaced(read: str, reference: str) -> str | None:
     return spaced if spaced != read else None
 
 
+#: Katakana and kanji a recogniser cannot tell apart in a name (トミ read 卜三).
+LOOKALIKES = str.maketrans("卜三口工力二八夕一", "トミロエカニハター")
+
+
+def _lookalike_key(text: str) -> str:
+    return _name_key(text).translate(LOOKALIKES)
+
+
+def _as_registry(read: str, reference: str) -> str | None:
+    """``read`` spaced as ``reference``, its look-alikes written as there; ``None`` if more differs.
+
+    Variant kanji stay as written (髙 stays 髙): the resident may write either.
+    """
+    if _lookalike_key(read) != _lookalike_key(reference):
+        return None
+    bare, ref = "".join(read.split()), "".join(reference.split())
+    if len(bare) != len(ref):
+        return None
+    kept = "".join(
+        r if r.translate(preprinted.VARIANTS) == w.translate(preprinted.VARIANTS) else w
+        for r, w in zip(bare, ref, strict=True)
+    )
+    spaced = _respaced(kept, reference) or kept
+    return spaced if spaced != read else None
+
+
 def _member_name_spacing(refs: _References, read: str) -> str | None:
-    # Where the family name ends the registry knows: 西村誠 is 西村　誠.
+    # Where the family name ends, and トミ or 卜三, the registry knows: 西村誠 is 西村　誠.
     m = refs.member()
-    return _respaced(read, m.name) if m and _name_key(m.name) == _name_key(read) else None
+    return _as_registry(read, m.name) if m else None
 
 
 def _household_name_spacing(refs: _References, read: str) -> str | None:
     hh = refs.household()
-    same = [m for m in (hh.members if hh else []) if _name_key(m.name) == _name_key(read)]
-    return _respaced(read, same[0].name) if len(same) == 1 else None
+    same = [m for m in (hh.members if hh else []) if _lookalike_key(m.name) == _lookalike_key(read)]
+    return _as_registry(read, same[0].name) if len(same) == 1 else None
 
 
 SPELLS: dict[str, Callable[[_References, str], str | None]] = {
@@ -255,8 +281,9 @@ SPELLS: dict[str, Callable[[_References, str], str | None]] = {
 """References that decide what the reading cannot: a reading that differs from
 the resident's registry kana only in the size of a kana (キヨコ / キョコ) takes
 the registry's spelling; a name that differs from the registry's only in
-where the space between family and given name falls takes the registry's
-spacing (its characters stay as written: 髙 stays 髙). Flagged
+where the space between family and given name falls, or in katakana/kanji
+look-alikes (卜三 for トミ), takes the registry's spacing and look-alikes
+(variant kanji stay as written: 髙 stays 髙). Flagged
 ``registry_spelling``; ``raw`` keeps what was read. (Not the account holder:
 there a resident writes the bank's spelling, シユン, as often as the
 registry's.)"""

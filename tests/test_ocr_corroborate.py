@@ -8,7 +8,7 @@ import pytest
 
 from forms.loader import load_form
 from ocr.confidence import AUTO_ACCEPT
-from ocr.corroborate import CONFIRMED, corroborate
+from ocr.corroborate import CONFIRMED, _as_registry, corroborate
 from shinsei.model import FieldValue
 
 
@@ -184,6 +184,16 @@ def test_where_the_family_name_ends_is_the_registrys_to_decide() -> None:
     assert values["name"].value == "桜井　和夫" and values["name"].raw == "桜井和夫"
     assert values["applicant_name"].value == "桜井　美穂"
     assert values["name"].flags == ["registry_spelling"] and values["name"].status == "ok"
+
+
+def test_katakana_read_as_look_alike_kanji_in_a_name_is_spelled_as_registered() -> None:
+    # 工藤　トミ read 工藤　卜三: the registry's resident, found by the insured number
+    values = _kaigo(name=_read("name", "桜井　和夫"))
+    spelled = _as_registry("工藤　卜三", "工藤　トミ")
+    assert spelled == "工藤　トミ"
+    assert _as_registry("髙橋　卜三", "高橋　トミ") == "髙橋　トミ"  # the variant stays as written
+    assert _as_registry("工藤　卜二", "工藤　トミ") is None  # 二 is no ミ
+    assert corroborate(load_form("kaigo_nintei"), values) == ["name"]
 
 
 @pytest.mark.parametrize(
