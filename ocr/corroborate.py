@@ -22,8 +22,9 @@ nearly, but not exactly, says what the reference says is lowered to
 :data:`DOUBTED`, so that a misreading goes to a person instead of returning
 a clean application. An address one character off the city and town of its
 postal code, where no real town of the city matches (西舞了 for 西舞子); a
-kana name that differs from the registry's only in a voicing mark (ヤスタ for
-ヤスダ: the recogniser drops a ゛ far more often than a resident does).
+kana name that differs from the registry's only in voicing marks or in one
+kana (ヤスタ or サスロウ for ヤスダ, サブロウ: a misread kana is far likelier than a
+resident's account in a name one kana off their own).
 
 And the registry decides what the reading cannot (:data:`SPELLS`): whether a
 handwritten kana is small or large (a guess from its size) and where the
@@ -143,19 +144,26 @@ def _unvoiced(kana: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", kana) if c not in "\u3099\u309a")
 
 
-def _voicing_only(read: str, reference: str) -> bool:
+def _nearly(read: str, reference: str) -> bool:
+    """Whether a kana name is off its reference only by voicing marks or by one kana."""
     written, wanted = kana_key(read), kana_key(reference)
-    return written != wanted and _unvoiced(written) == _unvoiced(wanted)
+    if written == wanted:
+        return False
+    if _unvoiced(written) == _unvoiced(wanted):
+        return True
+    if len(written) != len(wanted):
+        return False
+    return sum(a != b for a, b in zip(written, wanted, strict=True)) == 1
 
 
 def _near_member_kana(refs: _References, read: str) -> bool:
     m = refs.member()
-    return m is not None and _voicing_only(read, m.name_kana)
+    return m is not None and _nearly(read, m.name_kana)
 
 
 def _near_head_kana(refs: _References, read: str) -> bool:
     hh = refs.household()
-    return hh is not None and _voicing_only(read, hh.head.name_kana)
+    return hh is not None and _nearly(read, hh.head.name_kana)
 
 
 def _town_sure(refs: _References, fv: FieldValue) -> float | None:
@@ -209,7 +217,7 @@ DOUBTS: dict[str, Callable[[_References, str], bool]] = {
 """References that make a confident reading doubtful when it nearly, but not
 exactly, says what they say: a misreading is likelier than the resident
 writing a town one character off their own postal code, or their own name
-without its ゛."""
+one kana or a ゛ off."""
 DOUBTED = 0.5
 
 

@@ -54,7 +54,7 @@ def test_the_residents_own_name_kana_and_birth_date_are_confirmed() -> None:
 def test_a_reading_that_differs_is_left_to_a_person(field_id: str, read: str) -> None:
     values = _kaigo(**{field_id: _read(field_id, read)})
     assert corroborate(load_form("kaigo_nintei"), values) == []
-    assert values[field_id].confidence == 0.55 and values[field_id].status == "review"
+    assert values[field_id].confidence <= 0.55 and values[field_id].status == "review"
 
 
 def test_without_a_resident_found_nothing_is_confirmed() -> None:
@@ -140,11 +140,12 @@ def test_an_address_one_character_off_its_postal_towns_is_doubted(
         ("kyufukin", "account_holder_kana", "オオクホ　ジュン", True),  # ゛ dropped
         ("kyufukin", "account_holder_kana", "オオクボ　ジユン", False),  # as banks print: agrees
         ("kyufukin", "account_holder_kana", "オオクボ　ハナコ", False),  # another name: the rules
+        ("kyufukin", "account_holder_kana", "オオクボ　ジョン", True),  # one kana off
         ("kaigo_nintei", "name_kana", "サクライ　カスオ", True),
-        ("kaigo_nintei", "name_kana", "サクライ　カズヨ", False),
+        ("kaigo_nintei", "name_kana", "サクライ　カズヨ", True),  # one kana off too
     ],
 )
-def test_a_kana_name_off_its_reference_only_by_a_voicing_mark_is_doubted(
+def test_a_kana_name_one_kana_or_a_voicing_mark_off_its_reference_is_doubted(
     form_id: str, field_id: str, read: str, doubted: bool
 ) -> None:
     values = (
