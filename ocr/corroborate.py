@@ -145,15 +145,12 @@ def _unvoiced(kana: str) -> str:
 
 
 def _nearly(read: str, reference: str) -> bool:
-    """Whether a kana name is off its reference only by voicing marks or by one kana."""
+    """Whether a kana name is off its reference only by voicing marks and at most one kana."""
     written, wanted = kana_key(read), kana_key(reference)
-    if written == wanted:
+    if written == wanted or len(written) != len(wanted):
         return False
-    if _unvoiced(written) == _unvoiced(wanted):
-        return True
-    if len(written) != len(wanted):
-        return False
-    return sum(a != b for a, b in zip(written, wanted, strict=True)) == 1
+    pairs = zip(_unvoiced(written), _unvoiced(wanted), strict=True)
+    return sum(a != b for a, b in pairs) <= 1
 
 
 def _near_member_kana(refs: _References, read: str) -> bool:

@@ -141,6 +141,8 @@ def test_an_address_one_character_off_its_postal_towns_is_doubted(
         ("kyufukin", "account_holder_kana", "オオクボ　ジユン", False),  # as banks print: agrees
         ("kyufukin", "account_holder_kana", "オオクボ　ハナコ", False),  # another name: the rules
         ("kyufukin", "account_holder_kana", "オオクボ　ジョン", True),  # one kana off
+        ("kyufukin", "account_holder_kana", "オオクホ　ジョン", True),  # and a ゛
+        ("kyufukin", "account_holder_kana", "オオクボ　ジョコ", False),  # two kana off
         ("kaigo_nintei", "name_kana", "サクライ　カスオ", True),
         ("kaigo_nintei", "name_kana", "サクライ　カズヨ", True),  # one kana off too
     ],
