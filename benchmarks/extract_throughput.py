@@ -7,7 +7,8 @@ for tuning), then, each measurement in a fresh process:
 * **shinsei** -- :func:`ocr.pipeline.extract_files`, file → Document, with 1 and
   2 worker processes: documents per second and peak RSS per worker;
 * **model floor** -- the PP-OCR recognition model alone on exactly the crops
-  shinsei recognises (cut beforehand, untimed): what no pipeline around this
+  shinsei recognises (the field crops, and the enclosures' title lines that
+  decide their kind; cut beforehand, untimed): what no pipeline around this
   model can beat;
 * **full-page baseline** -- what a user would otherwise build: RapidOCR's
   default pipeline (PP-OCR detection + direction classifier + recognition) on
@@ -104,6 +105,7 @@ def _crops(files: list[str], path: str) -> None:
     """Cut every crop shinsei would recognise and pickle them (untimed)."""
     import pickle
 
+    from ocr.charsets import text_charset
     from ocr.pipeline import Options, plan_document
 
     crops: list[tuple[Any, Any, Any]] = []
@@ -111,6 +113,8 @@ def _crops(files: list[str], path: str) -> None:
         plan = plan_document(Path(f), Options())
         if plan.fields is not None:
             crops.extend((s.crop, s.charset, s.length) for s in plan.fields.segments)
+        # the enclosures' title lines that decide their kind are read in the same call
+        crops.extend((c, text_charset(), None) for _, check in plan.titles for c in check.crops)
     with Path(path).open("wb") as fh:
         pickle.dump(crops, fh)
 

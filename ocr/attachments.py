@@ -10,16 +10,22 @@ sheet is 210 mm wide) decides:
 * card-sized (ID-1 is 85.6 × 54 mm; copies are often enlarged, sometimes with
   the back copied below) -- an ID photo (a large dark block in the card) makes
   it an ``id_copy``; without one (健康保険証, キャッシュカード) its title line
-  is read (one crop) and bank words (銀行, 金庫, 預金 ...) make it a
+  is read and bank words (銀行, 金庫, 預金 ...) make it a
   ``passbook_copy`` (a cash card copy counts as the account proof), anything
   else an ``id_copy``.
 
 Pages whose content fills the sheet (a cover letter, a flyer) are ``other``.
+
+:func:`sort_page` does not read a title line itself: it hands back the crops
+(:class:`TitleCheck`), and the pipeline reads them with the batch's field
+crops in one engine call. :func:`classify_page` reads them on the spot.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import cv2
@@ -113,8 +119,25 @@ def _title(gray: np.ndarray, box: Box) -> np.ndarray | None:
     return region[y0:y1, int(cols[0]) * 2 : (last + 1) * 2]
 
 
-def classify_page(page: Page, reading: PageReading, engine: str | None = None) -> PageKind:
-    """The kind of a non-form page (see the module docstring)."""
+@dataclass
+class TitleCheck:
+    """A page whose kind its title lines decide, once they are read.
+
+    Bank words in any of ``crops`` make it a ``passbook_copy``, else it is
+    ``otherwise``. The crops are read with every field crop of the batch, in
+    the same engine call (:func:`ocr.pipeline.recognize_plans`).
+    """
+
+    crops: list[np.ndarray]
+    otherwise: PageKind
+
+    def settle(self, texts: Sequence[str]) -> PageKind:
+        """The page's kind given what its title lines read."""
+        return "passbook_copy" if any(BANK_WORDS.search(t) for t in texts) else self.otherwise
+
+
+def sort_page(page: Page, reading: PageReading) -> PageKind | TitleCheck:
+    """The kind of a non-form page, or the title lines that decide it (module docstring)."""
     if reading.kind in ("blank", "unusable"):
         return reading.kind
     gray = page.gray
@@ -129,52 +152,56 @@ def classify_page(page: Page, reading: PageReading, engine: str | None = None) -
             return "passbook_copy"
         # as low as a short letter: a passbook's first line names its bank
         # (the copy may have gone through the scanner upside down)
-        return "passbook_copy" if _bank_title_any(gray, box, engine, (0, 180)) else "other"
-    sideways = PASSBOOK_MIN_MM <= h_mm <= 220 and 60 <= w_mm <= PASSBOOK_MAX_HEIGHT * h_mm
-    if sideways and _bank_title_any(gray, box, engine, (90, 270)):
+        return TitleCheck(_turned_titles(gray, box, (0, 180)), "other")
+    crops: list[np.ndarray] = []
+    if PASSBOOK_MIN_MM <= h_mm <= 220 and 60 <= w_mm <= PASSBOOK_MAX_HEIGHT * h_mm:
         # a passbook copy fed sideways: its bank name is the first line once turned
-        return "passbook_copy"
+        crops += _turned_titles(gray, box, (90, 270))
     card = CARD_MM[0] <= max(w_mm, h_mm) <= CARD_MM[1] and min(w_mm, h_mm) <= 0.8 * max(w_mm, h_mm)
     front_and_back = CARD_MM[0] <= w_mm <= CARD_MM[1] and w_mm < h_mm <= 1.8 * w_mm
+    kind: PageKind = "id_copy"
     if not (card or front_and_back):
-        return "other"
-    if _has_photo(small, box, mm):
-        return "id_copy"
-    # no photo: a health insurance card, or a bank's cash card -- its title says which
-    return "passbook_copy" if _bank_title(gray, box, engine) else "id_copy"
+        kind = "other"
+    elif not _has_photo(small, box, mm):
+        # no photo: a health insurance card, or a bank's cash card -- its title says which
+        crops += _titles(gray, box)
+    return TitleCheck(crops, kind) if crops else kind
+
+
+def classify_page(page: Page, reading: PageReading, engine: str | None = None) -> PageKind:
+    """The kind of a non-form page, its title lines read at once when they decide it."""
+    kind = sort_page(page, reading)
+    if not isinstance(kind, TitleCheck):
+        return kind
+    from ocr.engine import DEFAULT_ENGINE, get_engine
+
+    reads = get_engine(engine or DEFAULT_ENGINE).recognize(kind.crops, text_charset())
+    return kind.settle([r.text for r in reads])
 
 
 _TURN = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
 
-def _bank_title_any(
-    gray: np.ndarray, small_box: Box, engine: str | None, turns: tuple[int, ...]
-) -> bool:
-    """:func:`_bank_title` of the box turned by any of ``turns`` degrees (clockwise)."""
+def _turned_titles(gray: np.ndarray, small_box: Box, turns: tuple[int, ...]) -> list[np.ndarray]:
+    """:func:`_titles` of the box turned by each of ``turns`` degrees (clockwise)."""
     x, y, w, h = (int(v / SCALE) for v in small_box)
     region = gray[y : y + h, x : x + w]
+    out: list[np.ndarray] = []
     for turn in turns:
         turned = region if turn == 0 else cv2.rotate(region, _TURN[turn])
         rh, rw = turned.shape[:2]
-        if _bank_title(turned, (0, 0, int(rw * SCALE) + 1, int(rh * SCALE) + 1), engine):
-            return True
-    return False
+        out += _titles(turned, (0, 0, int(rw * SCALE) + 1, int(rh * SCALE) + 1))
+    return out
 
 
-def _bank_title(gray: np.ndarray, small_box: Box, engine: str | None) -> bool:
-    """Whether the first text line of a block names a bank or an account.
+def _titles(gray: np.ndarray, small_box: Box) -> list[np.ndarray]:
+    """The title lines that may name a bank or an account: at most two crops.
 
     The block's first line, and the first line of its left half (an open
     passbook's left page, whose bank name may sit below the facing page's
-    column headings): at most two crops read in one call.
+    column headings).
     """
     x, y, w, h = (int(v / SCALE) for v in small_box)
-    titles = [
+    return [
         t for t in (_title(gray, (x, y, w, h)), _title(gray, (x, y, w // 2, h))) if t is not None
     ]
-    if not titles:
-        return False
-    from ocr.engine import DEFAULT_ENGINE, get_engine
-
-    reads = get_engine(engine or DEFAULT_ENGINE).recognize(titles, text_charset())
-    return any(BANK_WORDS.search(r.text) for r in reads)

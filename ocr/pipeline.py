@@ -6,10 +6,11 @@ yields the documents in input order. Both take plain, picklable inputs, so a
 Prefect task can call them as they are.
 
 Per document: load the pages (:mod:`ocr.io`) → identify each page and align
-the form page (:mod:`ocr.identify`) → read marks and cut the writing
-(:mod:`ocr.fields`) → recognise every crop of the batch in one engine call →
-finish the values, take pre-printed ones from the registry
-(:mod:`ocr.preprinted`) → classify the other pages (:mod:`ocr.attachments`).
+the form page (:mod:`ocr.identify`) → sort the other pages by their layout
+(:mod:`ocr.attachments`) → read marks and cut the writing (:mod:`ocr.fields`)
+→ recognise every crop of the batch in one engine call (the enclosures'
+title lines with the fields) → finish the values, take pre-printed ones from
+the registry (:mod:`ocr.preprinted`).
 
 Errors become outcomes here, at one boundary: a file that cannot be read is
 a document with ``error`` naming the file and the problem; an unexpected
@@ -34,7 +35,8 @@ from forms.loader import load_forms
 from forms.schema import Kind
 from intake.intake import sha256_file
 from ocr import preprinted
-from ocr.attachments import classify_page
+from ocr.attachments import TitleCheck, sort_page
+from ocr.charsets import text_charset
 from ocr.confidence import status_for
 from ocr.corroborate import corroborate
 from ocr.engine import DEFAULT_ENGINE, Recognition, get_engine
@@ -78,6 +80,8 @@ class Plan:
     fields: PagePlan | None = None
     household_key: str | None = None
     readings: list[PageReading] = field(default_factory=list)
+    titles: list[tuple[PageReading, TitleCheck]] = field(default_factory=list)
+    """Enclosures whose title lines, read with the field crops, decide their kind."""
 
 
 def _forms(options: Options) -> dict[str, Template]:
@@ -106,8 +110,11 @@ def plan_document(path: Path, options: Options, document_id: str | None = None) 
         if reading is plan.reading:
             continue
         if reading.kind in ("other", "form"):
-            kind = classify_page(page, reading, options.engine)
-            reading.kind = kind
+            kind = sort_page(page, reading)
+            if isinstance(kind, TitleCheck):
+                plan.titles.append((reading, kind))
+            else:
+                reading.kind = kind
     doc.attachments = _attachments(plan.readings)
     form_reading = plan.reading
     if form_reading is None or form_reading.form_id is None:
@@ -171,22 +178,40 @@ def _attachments(readings: list[PageReading]) -> list[Attachment]:
 
 
 def recognize_plans(plans: Sequence[Plan], engine_name: str) -> list[list[Recognition]]:
-    """Recognise every crop of every plan in one engine call; results per plan."""
-    crops, charsets, lengths, owners = [], [], [], []
+    """Recognise every crop of every plan in one engine call; field results per plan.
+
+    The enclosures' title lines (:class:`ocr.attachments.TitleCheck`) ride in
+    the same call; their pages' kinds and the documents' attachments are
+    settled here.
+    """
+    crops, charsets, lengths = [], [], []
+    owners: list[tuple[int, int | None]] = []  # (plan, title check or None for a field)
+    titles = text_charset()
     for i, plan in enumerate(plans):
-        if plan.fields is None:
-            continue
-        for seg in plan.fields.segments:
-            crops.append(seg.crop)
-            charsets.append(seg.charset)
-            lengths.append(seg.length)
-            owners.append(i)
+        if plan.fields is not None:
+            for seg in plan.fields.segments:
+                crops.append(seg.crop)
+                charsets.append(seg.charset)
+                lengths.append(seg.length)
+                owners.append((i, None))
+        for t, (_, check) in enumerate(plan.titles):
+            crops.extend(check.crops)
+            charsets.extend([titles] * len(check.crops))
+            lengths.extend([None] * len(check.crops))
+            owners.extend([(i, t)] * len(check.crops))
     out: list[list[Recognition]] = [[] for _ in plans]
-    if not crops:
-        return out
-    results = get_engine(engine_name).recognize(crops, charsets, lengths)
-    for owner, result in zip(owners, results, strict=True):
-        out[owner].append(result)
+    read: list[list[list[str]]] = [[[] for _ in plan.titles] for plan in plans]
+    results = get_engine(engine_name).recognize(crops, charsets, lengths) if crops else []
+    for (owner, title), result in zip(owners, results, strict=True):
+        if title is None:
+            out[owner].append(result)
+        else:
+            read[owner][title].append(result.text)
+    for plan, texts in zip(plans, read, strict=True):
+        for (reading, check), lines in zip(plan.titles, texts, strict=True):
+            reading.kind = check.settle(lines)
+        if plan.titles:
+            plan.doc.attachments = _attachments(plan.readings)
     return out
 
 

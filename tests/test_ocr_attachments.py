@@ -1,0 +1,72 @@
+"""Enclosure pages: sorted by layout, and by their title lines where the layout cannot say."""
+
+from __future__ import annotations
+
+import random
+
+import cv2
+import numpy as np
+import pytest
+
+from ocr.attachments import TitleCheck, classify_page, sort_page
+from ocr.identify import PageReading
+from ocr.io import Page
+from samples import pages
+from samples.content._common import pick_branch
+from shinsei.residents import registry
+
+ADDRESS = "神戸市中央区加納町6丁目5-1"
+
+
+def _page(image: np.ndarray) -> tuple[Page, PageReading]:
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return Page(2, gray, "gray", 300.0), PageReading(2, "other")
+
+
+@pytest.mark.parametrize(
+    ("texts", "otherwise", "kind"),
+    [
+        (["三井住友銀行"], "id_copy", "passbook_copy"),
+        (["国民健康保険被保険者証", "灘信用金庫"], "other", "passbook_copy"),
+        (["国民健康保険被保険者証"], "id_copy", "id_copy"),
+        ([], "other", "other"),
+    ],
+)
+def test_title_lines_with_bank_words_make_a_passbook_copy(
+    texts: list[str], otherwise: str, kind: str
+) -> None:
+    check = TitleCheck([], otherwise)  # type: ignore[arg-type]
+    assert check.settle(texts) == kind
+
+
+def test_a_card_without_photo_is_decided_by_its_title_read_by_the_model() -> None:
+    member = registry().members()[0]
+    image = pages.id_copy(member, ADDRESS, "health", random.Random(3))
+    page, reading = _page(image)
+    check = sort_page(page, reading)
+    assert isinstance(check, TitleCheck)
+    assert check.otherwise == "id_copy"
+    assert check.crops  # its title line (and, for a copy as tall as a passbook, turned ones)
+    assert classify_page(page, reading) == "id_copy"
+
+
+def test_a_passbook_copy_fed_sideways_is_found_by_its_bank_name() -> None:
+    image = pages.passbook_copy(
+        pick_branch(random.Random(5)), "1234567", "コウベ　タロウ", "futsu", random.Random(5)
+    )
+    page, reading = _page(cv2.rotate(image, cv2.ROTATE_90_CLOCKWISE))
+    check = sort_page(page, reading)
+    assert isinstance(check, TitleCheck)
+    assert check.otherwise != "passbook_copy"  # the layout alone would not say so
+    assert classify_page(page, reading) == "passbook_copy"
+
+
+@pytest.mark.parametrize("seed", [4, 6])
+def test_a_card_with_a_photo_is_an_id_copy_whatever_its_lines_say(seed: int) -> None:
+    member = registry().members()[0]
+    image = pages.id_copy(member, ADDRESS, "drivers_license", random.Random(seed))
+    page, reading = _page(image)
+    kind = sort_page(page, reading)
+    # a front-and-back copy is as tall as a passbook fed sideways: its turned lines are read
+    assert kind == "id_copy" or (isinstance(kind, TitleCheck) and kind.otherwise == "id_copy")
+    assert classify_page(page, reading) == "id_copy"
