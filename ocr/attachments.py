@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from ocr.charsets import text_charset
+from ocr.preprocess import SMALL, downscale
 from ocr.regions import paper_level
 
 if TYPE_CHECKING:
@@ -55,18 +56,14 @@ Box = tuple[int, int, int, int]
 def _content(small: np.ndarray) -> Box | None:
     """The box around all the ink of a downscaled page (edge shadows left out), small pixels."""
     ink = (small < paper_level(small) * 0.85).astype(np.uint8)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     h, w = small.shape
-    boxes = []
-    for i in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[i])
-        if x == 0 or y == 0 or x + bw >= w or y + bh >= h or area < 3:
-            continue
-        boxes.append((x, y, x + bw, y + bh))
-    if not boxes:
+    x, y, bw, bh, area = stats[1:].T
+    keep = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h) & (area >= 3)
+    if not keep.any():
         return None
-    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    x0, y0 = int(x[keep].min()), int(y[keep].min())
+    x1, y1 = int((x + bw)[keep].max()), int((y + bh)[keep].max())
     return (x0, y0, x1 - x0, y1 - y0)
 
 
@@ -91,11 +88,8 @@ def _has_photo(small: np.ndarray, box: Box, mm: float) -> bool:
     return False
 
 
-def _title(gray: np.ndarray, box: Box) -> np.ndarray | None:
-    """The first text line inside a box (page pixels), a photo or other big blob left out."""
-    x, y, w, h = box
-    region = gray[y : y + h, x : x + w]
-    small = cv2.resize(region, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+def _title(small: np.ndarray) -> Box | None:
+    """The first text line of a block (downscaled pixels), a photo or other big blob left out."""
     ink = (small < paper_level(small) * 0.7).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     big = (stats[:, cv2.CC_STAT_HEIGHT] > small.shape[0] * 0.12) | (
@@ -115,8 +109,7 @@ def _title(gray: np.ndarray, box: Box) -> np.ndarray | None:
     # headings of the facing page on the same line
     gaps = np.nonzero(np.diff(cols) > band.shape[0])[0]
     last = int(cols[gaps[0]]) if len(gaps) else int(cols[-1])
-    y0, y1 = start * 2, (end + 1) * 2
-    return region[y0:y1, int(cols[0]) * 2 : (last + 1) * 2]
+    return (int(cols[0]), start, last + 1 - int(cols[0]), end + 1 - start)
 
 
 @dataclass
@@ -141,7 +134,7 @@ def sort_page(page: Page, reading: PageReading) -> PageKind | TitleCheck:
     if reading.kind in ("blank", "unusable"):
         return reading.kind
     gray = page.gray
-    small = cv2.resize(gray, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_AREA)
+    small = page.small() if SCALE == SMALL else downscale(gray, SCALE)
     mm = A4_WIDTH_MM / min(small.shape[:2])
     box = _content(small)
     if box is None:
@@ -152,11 +145,11 @@ def sort_page(page: Page, reading: PageReading) -> PageKind | TitleCheck:
             return "passbook_copy"
         # as low as a short letter: a passbook's first line names its bank
         # (the copy may have gone through the scanner upside down)
-        return TitleCheck(_turned_titles(gray, box, (0, 180)), "other")
+        return TitleCheck(_turned_titles(gray, small, box, (0, 180)), "other")
     crops: list[np.ndarray] = []
     if PASSBOOK_MIN_MM <= h_mm <= 220 and 60 <= w_mm <= PASSBOOK_MAX_HEIGHT * h_mm:
         # a passbook copy fed sideways: its bank name is the first line once turned
-        crops += _turned_titles(gray, box, (90, 270))
+        crops += _turned_titles(gray, small, box, (90, 270))
     card = CARD_MM[0] <= max(w_mm, h_mm) <= CARD_MM[1] and min(w_mm, h_mm) <= 0.8 * max(w_mm, h_mm)
     front_and_back = CARD_MM[0] <= w_mm <= CARD_MM[1] and w_mm < h_mm <= 1.8 * w_mm
     kind: PageKind = "id_copy"
@@ -164,7 +157,7 @@ def sort_page(page: Page, reading: PageReading) -> PageKind | TitleCheck:
         kind = "other"
     elif not _has_photo(small, box, mm):
         # no photo: a health insurance card, or a bank's cash card -- its title says which
-        crops += _titles(gray, box)
+        crops += _titles(gray, small, box)
     return TitleCheck(crops, kind) if crops else kind
 
 
@@ -182,26 +175,63 @@ def classify_page(page: Page, reading: PageReading, engine: str | None = None) -
 _TURN = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
 
-def _turned_titles(gray: np.ndarray, small_box: Box, turns: tuple[int, ...]) -> list[np.ndarray]:
-    """:func:`_titles` of the box turned by each of ``turns`` degrees (clockwise)."""
-    x, y, w, h = (int(v / SCALE) for v in small_box)
-    region = gray[y : y + h, x : x + w]
+def _unturn(box: Box, turn: int, size: tuple[int, int]) -> Box:
+    """A box found in an image turned ``turn`` degrees clockwise, in the unturned image.
+
+    ``size`` is the unturned image's (width, height).
+    """
+    x, y, w, h = box
+    width, height = size
+    if turn == 90:
+        return (y, height - x - w, h, w)
+    if turn == 180:
+        return (width - x - w, height - y - h, w, h)
+    if turn == 270:
+        return (width - y - h, x, h, w)
+    return box
+
+
+def _turned_titles(
+    gray: np.ndarray, small: np.ndarray, box: Box, turns: tuple[int, ...]
+) -> list[np.ndarray]:
+    """:func:`_titles` of the box turned by each of ``turns`` degrees (clockwise).
+
+    The lines are found in the turned small image; only the crops are cut at
+    full resolution and turned.
+    """
+    x, y, w, h = box
+    region = small[y : y + h, x : x + w]
     out: list[np.ndarray] = []
     for turn in turns:
         turned = region if turn == 0 else cv2.rotate(region, _TURN[turn])
-        rh, rw = turned.shape[:2]
-        out += _titles(turned, (0, 0, int(rw * SCALE) + 1, int(rh * SCALE) + 1))
+        th, tw = turned.shape[:2]
+        for found in _title_boxes(turned, (0, 0, tw, th)):
+            fx, fy, fw, fh = _unturn(found, turn, (w, h))
+            crop = _full(gray, (x + fx, y + fy, fw, fh))
+            out.append(crop if turn == 0 else cv2.rotate(crop, _TURN[turn]))
     return out
 
 
-def _titles(gray: np.ndarray, small_box: Box) -> list[np.ndarray]:
-    """The title lines that may name a bank or an account: at most two crops.
+def _titles(gray: np.ndarray, small: np.ndarray, box: Box) -> list[np.ndarray]:
+    """The title lines that may name a bank or an account, cut at full resolution."""
+    return [_full(gray, b) for b in _title_boxes(small, box)]
 
-    The block's first line, and the first line of its left half (an open
-    passbook's left page, whose bank name may sit below the facing page's
-    column headings).
+
+def _title_boxes(small: np.ndarray, box: Box) -> list[Box]:
+    """At most two title lines of a block (small pixels): the block's first line, and the
+    first line of its left half (an open passbook's left page, whose bank name may sit
+    below the facing page's column headings).
     """
-    x, y, w, h = (int(v / SCALE) for v in small_box)
-    return [
-        t for t in (_title(gray, (x, y, w, h)), _title(gray, (x, y, w // 2, h))) if t is not None
-    ]
+    x, y, w, h = box
+    out = []
+    for width in (w, w // 2):
+        found = _title(small[y : y + h, x : x + width])
+        if found is not None:
+            out.append((x + found[0], y + found[1], found[2], found[3]))
+    return out
+
+
+def _full(gray: np.ndarray, small_box: Box) -> np.ndarray:
+    """The full-resolution pixels of a box given in small pixels."""
+    x, y, w, h = (round(v / SCALE) for v in small_box)
+    return gray[y : y + h, x : x + w]

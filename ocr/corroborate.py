@@ -34,11 +34,11 @@ family name ends, for the resident's own name and kana.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from forms.schema import FieldSpec, FormSpec
 from ocr import preprinted
-from ocr.confidence import status_for
+from ocr.confidence import AUTO_ACCEPT, status_for
 from shinsei.model import FieldValue
 from shinsei.residents import Household, Member, registry
 from validators.japanese import kana_key
@@ -293,6 +293,115 @@ look-alikes (卜三 for トミ), takes the registry's spacing and look-alikes
 there a resident writes the bank's spelling, シユン, as often as the
 registry's.)"""
 
+SURE_CHARACTER = AUTO_ACCEPT
+"""A character read at least this sure is taken as read when a list decides
+another, doubtful, character of the same reading (the auto-accept threshold
+itself, not its re-calibration override: per-character confidences are
+calibrated as the fields' are)."""
+
+
+def _one_edit_at(read: str, at: int, name: str) -> bool:
+    """Whether ``name`` is ``read`` with character ``at`` changed or dropped, or one added by it."""
+    if len(name) == len(read):
+        return name != read and name[:at] == read[:at] and name[at + 1 :] == read[at + 1 :]
+    if len(name) == len(read) - 1:
+        return name == read[:at] + read[at + 1 :]
+    if len(name) == len(read) + 1:
+        before = name[:at] == read[:at] and name[at + 1 :] == read[at:]
+        after = name[: at + 1] == read[: at + 1] and name[at + 2 :] == read[at + 1 :]
+        return before or after
+    return False
+
+
+def _as_listed(
+    fv: FieldValue,
+    spellings: Mapping[str, frozenset[str]],
+    fits: Callable[[str], bool] = lambda name: True,
+) -> tuple[str, float] | None:
+    """The listed name a reading spells, and how sure that is; ``None`` when the list cannot say.
+
+    ``spellings`` maps every way a listed name is written (with and without
+    its type words: 三宮, 三宮支店, 三宮店) to the names it may be; only names
+    that ``fits`` are taken. A reading
+    written so of exactly one name is that name, :data:`CONFIRMED`. Else, when
+    exactly one character of the reading is doubtful (below the auto-accept
+    threshold) and the rest are sure, the names the doubtful character could
+    have been -- that character changed or dropped, or one missed beside it
+    -- are looked up: exactly one such name, and the reading is that name, as
+    sure as the characters it keeps (the list decides the doubtful one).
+    Never when several names are that near (三営 for 三宮 or 三田): a person
+    chooses.
+    """
+    from validators.reference import written_key
+
+    if fv.raw is None:
+        return None
+    read = written_key(fv.raw)
+    exact = {n for n in spellings.get(read, ()) if fits(n)}
+    if exact:
+        return (next(iter(exact)), CONFIRMED) if len(exact) == 1 else None
+    chars = fv.char_confidences
+    if not chars or len(chars) != len(read) or abs(min(chars) - fv.confidence) > 1e-3:
+        return None  # characters not one to one, or something else than one is in doubt
+    weak = [i for i, c in enumerate(chars) if c < SURE_CHARACTER]
+    if len(weak) != 1 or len(chars) < 2:
+        return None  # several in doubt, or nothing sure to go by
+    at = weak[0]
+    keys = [key for key in spellings if _one_edit_at(read, at, key)]
+    near = {n for key in keys for n in spellings[key] if fits(n)}
+    if len(near) != 1:
+        return None
+    return near.pop(), min([CONFIRMED, *chars[:at], *chars[at + 1 :]])
+
+
+def _bank_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | None:
+    # A bank the list does not hold, one doubtful character off a bank of the
+    # ticked type under which the branch written is found: that bank.
+    from validators.normalize import BANK_SUFFIXES, strip_suffix
+    from validators.reference import bank, bank_spellings, find_banks, find_branches
+
+    if not isinstance(fv.value, str) or find_banks(fv.value):
+        return None
+    kind, branch = refs.value("bank_type"), refs.value("branch_name")
+    if branch is None:
+        return None
+
+    def fits(code: str) -> bool:
+        ref = bank(code)
+        return ref is not None and kind in (None, ref.type) and bool(find_branches(code, branch))
+
+    listed = _as_listed(fv, bank_spellings(), fits)
+    if listed is None:
+        return None
+    code, sure = listed
+    ref = bank(code)
+    return (strip_suffix(ref.name, BANK_SUFFIXES), sure) if ref is not None else None
+
+
+def _branch_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | None:
+    # A branch its bank does not list, of a bank found without doubt.
+    from validators.reference import branch_spellings, find_banks, find_branches
+
+    bank_name = refs.value("bank_name")
+    banks = find_banks(bank_name, refs.value("bank_type")) if bank_name else []
+    if len(banks) != 1 or not isinstance(fv.value, str) or find_branches(banks[0].code, fv.value):
+        return None
+    return _as_listed(fv, branch_spellings(banks[0].code))
+
+
+REFERENCE_SPELLS: dict[str, Callable[[_References, FieldValue], tuple[str, float] | None]] = {
+    "bank": _bank_spelling,
+    "branch": _branch_spelling,
+}
+"""References that spell a name they do not list as read: a branch of the
+bank written, or a bank, one doubtful character off exactly one name of the
+list (三営 with 営 doubtful, where the bank has 三宮 and no 三? or 三?営 ...),
+or written with type words the normaliser does not take off (三宮店). The
+value becomes the listed name (without type words); ``raw`` keeps what was
+read; flagged ``reference_spelling``. The confidence is that of the
+characters kept (see :func:`_as_listed`): the list decides only the
+doubtful one. A bank only when the branch written is found under it."""
+
 
 def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
     """Raise the confidence of doubtful readings their reference confirms; the ids confirmed.
@@ -333,6 +442,25 @@ def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
             fv.flags = ["registry_spelling"]
             fv.status = status_for(fv.confidence, blank=False)
             confirmed.append(spec.id)
+            continue
+        listed = REFERENCE_SPELLS.get(spec.confirm_by or "")
+        spelled = (
+            listed(refs, fv)
+            if listed is not None
+            and fv is not None
+            and fv.source == "ocr"
+            and isinstance(fv.value, str)
+            and fv.value
+            and not fv.flags
+            else None
+        )
+        if fv is not None and spelled is not None:
+            fv.value, listed_sure = spelled
+            fv.confidence = max(fv.confidence, listed_sure)
+            fv.flags = ["reference_spelling"]
+            fv.status = status_for(fv.confidence, blank=False)
+            if fv.confidence >= SURE_CHARACTER:
+                confirmed.append(spec.id)
             continue
         if (
             spec.confirm_by is None

@@ -44,7 +44,7 @@ from ocr.align import (
     refine,
 )
 from ocr.io import Page
-from ocr.preprocess import INK_LEVEL, PRINT_LEVEL, SMALL, downscale, page_quality
+from ocr.preprocess import INK_LEVEL, PRINT_LEVEL, downscale, page_quality
 from ocr.templates import LAYOUT_SCALE, Template, small_template
 
 LAYOUT_MIN = 0.6
@@ -188,7 +188,7 @@ def _checked(gray: np.ndarray, alignment: Alignment, tpl: Template) -> Alignment
 def identify_page(page: Page, forms: dict[str, Template]) -> PageReading:
     """Identify one page (see the module docstring for the order of evidence)."""
     gray = page.gray
-    small = downscale(gray, SMALL)
+    small = page.small()
     quality = page_quality(small)
     reading = PageReading(page.number, "other", ink_ratio=quality.ink_ratio)
     if quality.unusable:

@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ocr._pdfimages import Embedded, PdfLayout, listed_images, read_layout
+from ocr.preprocess import SMALL, downscale
 from shinsei.config import settings
 from shinsei.errors import BadInputError
 
@@ -175,6 +176,7 @@ class Page:
     source: Literal["embedded", "rendered", "image"] = "image"
     jpeg: bytes | None = field(default=None, repr=False)
     """The page's JPEG data, kept to decode its colour later."""
+    _small: np.ndarray | None = field(default=None, repr=False)
 
     def color(self) -> np.ndarray | None:
         """The page in RGB (decoded now if needed), ``None`` for a gray or bilevel scan."""
@@ -185,6 +187,25 @@ class Page:
             if bgr is not None:
                 self.rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         return self.rgb
+
+    def channel(self, index: int) -> np.ndarray | None:
+        """One colour channel (0 red, 1 green, 2 blue), ``None`` for a gray or bilevel scan.
+
+        Taken straight from the decoded JPEG when the colour is not kept: a
+        drop-out form needs one channel, not the page in RGB.
+        """
+        if self.mode != "color":
+            return None
+        if self.rgb is None and self.jpeg is not None:
+            bgr = cv2.imdecode(np.frombuffer(self.jpeg, np.uint8), cv2.IMREAD_COLOR)
+            return None if bgr is None else cv2.extractChannel(bgr, 2 - index)
+        return None if self.rgb is None else np.ascontiguousarray(self.rgb[:, :, index])
+
+    def small(self) -> np.ndarray:
+        """The luminance at :data:`ocr.preprocess.SMALL` scale (computed once)."""
+        if self._small is None:
+            self._small = downscale(self.gray, SMALL)
+        return self._small
 
 
 def _mode_of(pil_mode: str) -> Literal["color", "gray", "bilevel"]:

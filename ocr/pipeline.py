@@ -43,7 +43,7 @@ from ocr.engine import DEFAULT_ENGINE, Recognition, get_engine
 from ocr.fields import PagePlan, finish_fields, plan_fields
 from ocr.identify import PageReading, identify_page
 from ocr.io import Page, probe, read_pages
-from ocr.preprocess import dropout_channel
+from ocr.preprocess import dropout_index
 from ocr.templates import Template, template
 from shinsei.errors import BadInputError, ConfigError
 from shinsei.model import Attachment, DocState, Document, FieldValue
@@ -156,9 +156,9 @@ def _field_image(page: Page, tpl: Template) -> np.ndarray:
     form (its printed lines vanish, faint writing stays), else the luminance.
     """
     if tpl.spec.dropout_ink_rgb is not None:
-        rgb = page.color()
-        if rgb is not None:
-            return dropout_channel(rgb, tpl.spec.dropout_ink_rgb)
+        channel = page.channel(dropout_index(tpl.spec.dropout_ink_rgb))
+        if channel is not None:
+            return channel
     return page.gray
 
 

@@ -53,13 +53,14 @@ def drop_out(crop: np.ndarray, level: int | None) -> np.ndarray:
     return out
 
 
-def dropout_channel(rgb: np.ndarray, dropout_rgb: list[int]) -> np.ndarray:
-    """The colour channel in which the drop-out ink is brightest (red for kyufukin).
+def dropout_index(dropout_rgb: list[int]) -> int:
+    """The colour channel (0 red, 1 green, 2 blue) in which the drop-out ink is
+    brightest (red for kyufukin).
 
     In that channel the form's printed lines are as light as the paper while
     blue or black writing stays dark -- what a drop-out scanner sees.
     """
-    return np.ascontiguousarray(rgb[:, :, int(np.argmax(dropout_rgb))])
+    return int(np.argmax(dropout_rgb))
 
 
 def downscale(gray: np.ndarray, scale: float = SMALL) -> np.ndarray:
