@@ -29,6 +29,15 @@ resident's account in a name one kana off their own).
 And the registry decides what the reading cannot (:data:`SPELLS`): whether a
 handwritten kana is small or large (a guess from its size) and where the
 family name ends, for the resident's own name and kana.
+
+The bank list decides a bank or branch name it does not hold as read
+(:data:`REFERENCE_SPELLS`, flag ``reference_spelling``): when one character
+of the reading is in doubt, the rest are sure, and exactly one listed name
+is what that character could have been (三営 with 営 in doubt, where the bank
+has 三宮 and no 三田), or the name is written with type words the form does not
+use (三宮店). Never when the list offers two (a person chooses), nor when the
+doubtful character could be a real name either way: that is a question of
+which branch, and a misread branch would send the money elsewhere.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ from collections.abc import Callable, Mapping
 
 from forms.schema import FieldSpec, FormSpec
 from ocr import preprinted
-from ocr.confidence import AUTO_ACCEPT, status_for
+from ocr.confidence import auto_accept, status_for
 from shinsei.model import FieldValue
 from shinsei.residents import Household, Member, registry
 from validators.japanese import kana_key
@@ -293,24 +302,36 @@ look-alikes (卜三 for トミ), takes the registry's spacing and look-alikes
 there a resident writes the bank's spelling, シユン, as often as the
 registry's.)"""
 
-SURE_CHARACTER = AUTO_ACCEPT
+SURE_CHARACTER = CONFIRMED
 """A character read at least this sure is taken as read when a list decides
-another, doubtful, character of the same reading (the auto-accept threshold
-itself, not its re-calibration override: per-character confidences are
-calibrated as the fields' are)."""
+another, doubtful, character of the same reading. As sure as a confirmed
+reading: below it, characters are misread about one time in a hundred."""
 
 
-def _one_edit_at(read: str, at: int, name: str) -> bool:
-    """Whether ``name`` is ``read`` with character ``at`` changed or dropped, or one added by it."""
+def _misread_at(read: str, at: int, name: str) -> bool:
+    """Whether ``name`` is ``read`` with its character ``at`` misread, lost or split.
+
+    That character read for another, for none, or for two (one added beside
+    it, or 須磨 read as one 年): the other characters as read.
+    """
+    if name == read:
+        return False
     if len(name) == len(read):
-        return name != read and name[:at] == read[:at] and name[at + 1 :] == read[at + 1 :]
+        return name[:at] == read[:at] and name[at + 1 :] == read[at + 1 :]
     if len(name) == len(read) - 1:
         return name == read[:at] + read[at + 1 :]
     if len(name) == len(read) + 1:
-        before = name[:at] == read[:at] and name[at + 1 :] == read[at:]
-        after = name[: at + 1] == read[: at + 1] and name[at + 2 :] == read[at + 1 :]
-        return before or after
+        return name[:at] == read[:at] and name[at + 2 :] == read[at + 1 :]
     return False
+
+
+def _merged_at(read: str, at: int, name: str) -> bool:
+    """Whether ``name`` is ``read`` with its character ``at`` and a neighbour read as one."""
+    if len(name) != len(read) - 1:
+        return False
+    with_before = at > 0 and name[: at - 1] == read[: at - 1] and name[at:] == read[at + 1 :]
+    with_after = at + 1 < len(read) and name[:at] == read[:at] and name[at + 1 :] == read[at + 2 :]
+    return with_before or with_after
 
 
 def _as_listed(
@@ -322,14 +343,17 @@ def _as_listed(
 
     ``spellings`` maps every way a listed name is written (with and without
     its type words: 三宮, 三宮支店, 三宮店) to the names it may be; only names
-    that ``fits`` are taken. A reading
-    written so of exactly one name is that name, :data:`CONFIRMED`. Else, when
-    exactly one character of the reading is doubtful (below the auto-accept
-    threshold) and the rest are sure, the names the doubtful character could
-    have been -- that character changed or dropped, or one missed beside it
-    -- are looked up: exactly one such name, and the reading is that name, as
-    sure as the characters it keeps (the list decides the doubtful one).
-    Never when several names are that near (三営 for 三宮 or 三田): a person
+    that ``fits`` are taken. A reading written so of exactly one name is that
+    name, :data:`CONFIRMED`.
+
+    Else, when exactly one character of the reading is in doubt (below
+    :data:`SURE_CHARACTER`) and at least one other is sure, the list decides
+    that character: the names it could have been (misread, lost, or two
+    characters read as one -- :func:`_misread_at`) are looked up, and also
+    the names where it and a neighbour could have been one (:func:`_merged_at`).
+    Exactly one name in all, reached with the sure characters as read, and the
+    reading is that name, as sure as those characters. Never when several names
+    are that near (三営 for 三宮, 三田 or 三鷹; 北年 for 北播 or 北須磨): a person
     chooses.
     """
     from validators.reference import written_key
@@ -347,11 +371,11 @@ def _as_listed(
     if len(weak) != 1 or len(chars) < 2:
         return None  # several in doubt, or nothing sure to go by
     at = weak[0]
-    keys = [key for key in spellings if _one_edit_at(read, at, key)]
-    near = {n for key in keys for n in spellings[key] if fits(n)}
-    if len(near) != 1:
+    misread = {n for k in spellings if _misread_at(read, at, k) for n in spellings[k] if fits(n)}
+    merged = {n for k in spellings if _merged_at(read, at, k) for n in spellings[k] if fits(n)}
+    if len(misread) != 1 or not merged <= misread:
         return None
-    return near.pop(), min([CONFIRMED, *chars[:at], *chars[at + 1 :]])
+    return misread.pop(), min([CONFIRMED, *chars[:at], *chars[at + 1 :]])
 
 
 def _bank_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | None:
@@ -394,13 +418,15 @@ REFERENCE_SPELLS: dict[str, Callable[[_References, FieldValue], tuple[str, float
     "branch": _branch_spelling,
 }
 """References that spell a name they do not list as read: a branch of the
-bank written, or a bank, one doubtful character off exactly one name of the
-list (三営 with 営 doubtful, where the bank has 三宮 and no 三? or 三?営 ...),
-or written with type words the normaliser does not take off (三宮店). The
-value becomes the listed name (without type words); ``raw`` keeps what was
-read; flagged ``reference_spelling``. The confidence is that of the
-characters kept (see :func:`_as_listed`): the list decides only the
-doubtful one. A bank only when the branch written is found under it."""
+bank written (only when the bank is found, and only one), or a bank, one
+doubtful character off exactly one name of the list (三営 with 営 in doubt,
+where the bank has 三宮 and no other 三?, 三?? or ?), or written with type
+words the normaliser does not take off (三宮店). The value becomes the listed
+name without type words (the form's value: 三宮, 三井住友); ``raw`` keeps what
+was read; flagged ``reference_spelling``. The confidence is that of the
+characters kept (see :func:`_as_listed`): the list decides only the doubtful
+one. A bank only when the branch written is found under it, and of the type
+ticked."""
 
 
 def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
@@ -408,7 +434,8 @@ def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
 
     Also lowers to :data:`DOUBTED` a reading its reference nearly matches (:data:`DOUBTS`),
     and gives a reading the reference's spelling where only the reference can
-    decide (:data:`SPELLS`).
+    decide (:data:`SPELLS`, :data:`REFERENCE_SPELLS`). A spelled field counts as
+    confirmed when it ends at or above the auto-accept threshold.
     """
     refs = _References(form, values)
     confirmed = []
@@ -459,7 +486,7 @@ def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
             fv.confidence = max(fv.confidence, listed_sure)
             fv.flags = ["reference_spelling"]
             fv.status = status_for(fv.confidence, blank=False)
-            if fv.confidence >= SURE_CHARACTER:
+            if fv.confidence >= auto_accept():
                 confirmed.append(spec.id)
             continue
         if (

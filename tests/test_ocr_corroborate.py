@@ -219,3 +219,90 @@ def test_a_doubtful_character_of_the_town_is_confirmed_by_the_postal_code(
     corroborate(load_form("kaigo_nintei"), values)
     assert (values["address"].confidence >= AUTO_ACCEPT) is raised
     assert values["address"].value == address
+
+
+def _account(
+    bank: str, branch: str, *, bank_type: str = "shinkin", **read: FieldValue
+) -> dict[str, FieldValue]:
+    values = {
+        "bank_type": _read("bank_type", bank_type, 0.99),
+        "bank_name": _read("bank_name", bank, 0.99),
+        "branch_name": _read("branch_name", branch, 0.99),
+    }
+    values.update(read)
+    return values
+
+
+def _weak(field_id: str, raw: str, value: str, weak: dict[int, float]) -> FieldValue:
+    """A reading of ``raw`` (normalised to ``value``) with the characters of ``weak`` in doubt."""
+    chars = [0.99] * len("".join(raw.split()))
+    for at, c in weak.items():
+        chars[at] = c
+    fv = _read(field_id, value, min(chars), char_confidences=chars)
+    fv.raw = raw
+    return fv
+
+
+@pytest.mark.parametrize(
+    ("bank", "raw", "value", "weak", "spelled"),
+    [
+        # 神戸信金 has 塩屋 and no other 塩?: 尾, in doubt, was 屋
+        ("神戸", "塩尾", "塩尾", {1: 0.6}, "塩屋"),
+        ("神戸", "塩尾支店", "塩尾", {1: 0.6}, "塩屋"),  # type words written
+        ("神戸", "塩屋支庄", "塩屋支庄", {3: 0.6}, "塩屋"),  # 店 misread
+        ("神戸", "北灘", "北灘", {1: 0.6}, "北野"),  # 北 is sure: 北野 is the only 北?
+        ("神戸", "北灘", "北灘", {0: 0.6}, None),  # ?灘: 西灘 or 東灘, a person chooses
+        ("神戸", "北灘", "北灘", {}, None),  # every character sure: what was written
+        ("神戸", "北灘", "北灘", {0: 0.6, 1: 0.6}, None),  # two in doubt
+        ("神戸", "塩", "塩", {0: 0.6}, None),  # nothing sure to go by
+        ("神戸", "須摩", "須摩", {1: 0.6}, "須磨"),
+        ("存在しない", "塩尾", "塩尾", {1: 0.6}, None),  # the bank is unknown
+        ("三井住友", "三営", "三営", {1: 0.6}, None),  # 三宮, 三田, 三鷹, 三木 ...
+    ],
+)
+def test_a_branch_the_bank_does_not_list_takes_the_one_name_a_doubtful_character_allows(
+    bank: str, raw: str, value: str, weak: dict[int, float], spelled: str | None
+) -> None:
+    kind = "bank" if bank == "三井住友" else "shinkin"
+    values = _account(bank, value, bank_type=kind)
+    values["branch_name"] = _weak("branch_name", raw, value, weak)
+    corroborate(load_form("kyufukin"), values)
+    fv = values["branch_name"]
+    if spelled is None:
+        assert fv.value == value and fv.flags == [] and fv.confidence == min([0.99, *weak.values()])
+    else:
+        assert fv.value == spelled and fv.raw == raw and fv.flags == ["reference_spelling"]
+        assert fv.confidence == CONFIRMED and fv.status == "ok"  # 0.99 of the rest, capped
+
+
+def test_a_branch_written_as_its_shop_takes_its_name() -> None:
+    # 北野店: a resident's way of writing 北野支店 (or 支 lost): the name is the list's
+    values = _account("神戸", "北野店")
+    values["branch_name"] = _weak("branch_name", "北野店", "北野店", {1: 0.7})
+    corroborate(load_form("kyufukin"), values)
+    assert values["branch_name"].value == "北野" and values["branch_name"].confidence == CONFIRMED
+
+
+@pytest.mark.parametrize(
+    ("raw", "weak", "kind", "branch", "spelled"),
+    [
+        ("三菱JFJ", {2: 0.6}, "bank", "神戸", "三菱UFJ"),
+        ("三菱JFJ銀行", {2: 0.6}, "bank", "神戸", "三菱UFJ"),
+        ("三井住", {2: 0.78}, "bank", "三宮", "三井住友"),  # 友 lost after a doubtful 住
+        ("三菱JFJ", {2: 0.6}, "shinkin", "神戸", None),  # not of the ticked type
+        ("三菱JFJ", {2: 0.6}, "bank", "存在しない", None),  # no such branch under it
+        ("三菱JFJ", {0: 0.6}, "bank", "神戸", None),  # the doubt is elsewhere
+    ],
+)
+def test_a_bank_the_list_does_not_hold_takes_the_one_name_its_branch_allows(
+    raw: str, weak: dict[int, float], kind: str, branch: str, spelled: str | None
+) -> None:
+    values = _account(raw, branch, bank_type=kind)
+    values["bank_name"] = _weak("bank_name", raw, raw.removesuffix("銀行"), weak)
+    corroborate(load_form("kyufukin"), values)
+    fv = values["bank_name"]
+    if spelled is None:
+        assert fv.value == raw.removesuffix("銀行") and fv.flags == []
+    else:
+        assert fv.value == spelled and fv.raw == raw and fv.flags == ["reference_spelling"]
+        assert fv.status == "ok"

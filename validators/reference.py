@@ -352,3 +352,54 @@ def find_branches(bank_code: str, written: str) -> list[BranchRef]:
         for ref in index.get(key, []):
             found[ref.code] = ref
     return sorted(found.values(), key=lambda r: r.code)
+
+
+# -- how names are written, for readings the lists do not hold ----------------------
+
+#: What a resident writes after a branch's name (三宮支店, 三宮店, 三宮出張所).
+WRITTEN_BRANCH_SUFFIXES = ("", "支店", "店", "出張所", "支所", "営業部")
+
+
+def written_key(written: str) -> str:
+    """Comparison key of a written bank or branch name, type words and all (三宮支店 → 3宮支店).
+
+    The same folding as the lists' keys (NFKC, no spaces, kanji numerals as
+    digits, Latin upper case, variant kanji), without taking anything off, so
+    that a reading and a name can be compared character by character.
+    """
+    text = unicodedata.normalize("NFKC", written).replace(" ", "")
+    return name_key(kanji_numerals_to_digits(text).upper())
+
+
+@cache
+def branch_spellings(bank_code: str) -> dict[str, frozenset[str]]:
+    """Every way a branch of ``bank_code`` is written, as :func:`written_key` → canonical names.
+
+    A branch's name with and without its type words (三宮, 三宮支店, 三宮店);
+    the canonical name is the form's value (三宮; 本店 stays 本店). Empty for
+    an unknown bank.
+    """
+    if bank(bank_code) is None:
+        return {}
+    out: dict[str, set[str]] = {}
+    for refs in _branch_index(bank_code).values():
+        for ref in refs:
+            name = strip_suffix(ref.name.replace(" ", ""), BRANCH_SUFFIXES)
+            for suffix in WRITTEN_BRANCH_SUFFIXES:
+                out.setdefault(written_key(name + suffix), set()).add(name)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+@cache
+def bank_spellings() -> dict[str, frozenset[str]]:
+    """Every way a bank is written, as :func:`written_key` → bank codes.
+
+    Its name without type words (三井住友, 神戸) and with each word of its
+    type a resident writes (三井住友銀行, 神戸信用金庫, 神戸信金).
+    """
+    out: dict[str, set[str]] = {}
+    for key, refs in _bank_index()[0].items():
+        for ref in refs:
+            for suffix in ("", *(w for w, kind in WRITTEN_TYPES if kind == ref.type)):
+                out.setdefault(written_key(key + suffix), set()).add(ref.code)
+    return {k: frozenset(v) for k, v in out.items()}
