@@ -227,13 +227,47 @@ one kana or a ゛ off."""
 DOUBTED = 0.5
 
 
+def _voiced_as(read: str, reference: str) -> str | None:
+    """``read`` with the voicing marks of ``reference`` put back where the reading lost them.
+
+    A handwritten ゛ or ゜ is two small strokes the reader often does not see
+    (ウエタ for ウエダ), and nobody leaves one out of their own name. ``None``
+    unless lost voicing marks (and the size of a kana: banks print シユウイチ)
+    are all that differs; spaces and kana sizes stay as read.
+    """
+    bare, ref = "".join(read.split()), "".join(reference.split())
+    if len(bare) != len(ref):
+        return None
+    voiced = []
+    for r, f in zip(bare, ref, strict=True):
+        if kana_key(r) == kana_key(f):
+            voiced.append(r)
+        elif len(f) == 1 and _unvoiced(f) == r:
+            voiced.append(f)
+        else:
+            return None
+    if voiced == list(bare):
+        return None
+    it = iter(voiced)
+    return "".join(c if c.isspace() else next(it) for c in read)
+
+
 def _member_kana_spelling(refs: _References, read: str) -> str | None:
     # Whether a handwritten kana is small (ョ) or large (ヨ) is a guess from its
     # written size, and residents write small kana large: the registry knows.
+    # So does it whether a ゛ the reader did not see is there.
     m = refs.member()
     if m is None or _kana(m.name_kana) == _kana(read):
         return None
-    return m.name_kana if kana_key(m.name_kana) == kana_key(read) else None
+    voiced = _voiced_as(read, m.name_kana) or read
+    return m.name_kana if kana_key(m.name_kana) == kana_key(voiced) else None
+
+
+def _head_kana_voicing(refs: _References, read: str) -> str | None:
+    # The account holder keeps the bank's kana sizes as written; only the lost
+    # voicing marks of the head of household's name are put back.
+    hh = refs.household()
+    return _voiced_as(read, hh.head.name_kana) if hh is not None else None
 
 
 def _respaced(read: str, reference: str) -> str | None:
@@ -291,16 +325,19 @@ SPELLS: dict[str, Callable[[_References, str], str | None]] = {
     "member.name_kana": _member_kana_spelling,
     "member.name": _member_name_spacing,
     "household.member_name": _household_name_spacing,
+    "household.head_name_kana": _head_kana_voicing,
 }
 """References that decide what the reading cannot: a reading that differs from
-the resident's registry kana only in the size of a kana (キヨコ / キョコ) takes
-the registry's spelling; a name that differs from the registry's only in
-where the space between family and given name falls, or in katakana/kanji
-look-alikes (卜三 for トミ), takes the registry's spacing and look-alikes
-(variant kanji stay as written: 髙 stays 髙). Flagged
-``registry_spelling``; ``raw`` keeps what was read. (Not the account holder:
-there a resident writes the bank's spelling, シユン, as often as the
-registry's.)"""
+the resident's registry kana only in the size of a kana (キヨコ / キョコ) or in
+voicing marks the reader lost (ウエタ for ウエダ) takes the registry's
+spelling; a name that differs from the registry's only in where the space
+between family and given name falls, or in katakana/kanji look-alikes (卜三
+for トミ), takes the registry's spacing and look-alikes (variant kanji stay
+as written: 髙 stays 髙). Flagged ``registry_spelling``; ``raw`` keeps what was
+read. The account holder takes only the head of household's lost voicing
+marks: there a resident writes the bank's kana sizes, シユン, as often as the
+registry's. Spelling comes before doubting (:data:`DOUBTS`): a reading one
+lost ゛ off the registry is spelled, one kana off is doubted."""
 
 SURE_CHARACTER = CONFIRMED
 """A character read at least this sure is taken as read when a list decides
@@ -441,18 +478,6 @@ def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
     confirmed = []
     for spec in form.fields:
         fv = values.get(spec.id)
-        doubt = DOUBTS.get(spec.confirm_by or "")
-        if (
-            doubt is not None
-            and fv is not None
-            and fv.source == "ocr"
-            and isinstance(fv.value, str)
-            and fv.confidence > DOUBTED
-            and doubt(refs, fv.value)
-        ):
-            fv.confidence = DOUBTED
-            fv.status = status_for(fv.confidence, blank=False)
-            continue
         spell = SPELLS.get(spec.confirm_by or "")
         spelling = (
             spell(refs, fv.value)
@@ -469,6 +494,18 @@ def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
             fv.flags = ["registry_spelling"]
             fv.status = status_for(fv.confidence, blank=False)
             confirmed.append(spec.id)
+            continue
+        doubt = DOUBTS.get(spec.confirm_by or "")
+        if (
+            doubt is not None
+            and fv is not None
+            and fv.source == "ocr"
+            and isinstance(fv.value, str)
+            and fv.confidence > DOUBTED
+            and doubt(refs, fv.value)
+        ):
+            fv.confidence = DOUBTED
+            fv.status = status_for(fv.confidence, blank=False)
             continue
         listed = REFERENCE_SPELLS.get(spec.confirm_by or "")
         spelled = (
