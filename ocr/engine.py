@@ -122,6 +122,7 @@ class UnknownEngineError(ConfigError):
 DEFAULT_ENGINE = "onnx"
 
 _FACTORIES: dict[str, Callable[[], OcrEngine]] = {}
+_CHECKS: dict[str, Callable[[], None]] = {}
 _INSTANCES: dict[str, OcrEngine] = {}
 
 
@@ -137,6 +138,9 @@ def _builtin() -> None:
 
     for module in (onnx, paddle, tesseract, null):
         _FACTORIES.setdefault(module.NAME, module.create)
+        check = getattr(module, "check", None)
+        if check is not None:
+            _CHECKS.setdefault(module.NAME, check)
 
 
 def engine_names() -> list[str]:
@@ -152,11 +156,30 @@ def get_engine(name: str = DEFAULT_ENGINE) -> OcrEngine:
     lists the known ones) and :class:`EngineNotInstalledError` with the install
     hint when the engine's package or model is missing.
     """
+    _known(name)
+    if name not in _INSTANCES:
+        _INSTANCES[name] = _FACTORIES[name]()
+    return _INSTANCES[name]
+
+
+def check_engine(name: str = DEFAULT_ENGINE) -> None:
+    """Raise what :func:`get_engine` would for ``name``, without building the engine
+    where the engine can tell cheaply (its package and model are there): a process
+    that hands the work to a pool of workers need not load the model itself.
+    """
+    _known(name)
+    check = _CHECKS.get(name)
+    if name in _INSTANCES:
+        return
+    if check is None:
+        get_engine(name)
+    else:
+        check()
+
+
+def _known(name: str) -> None:
     _builtin()
     if name not in _FACTORIES:
         raise UnknownEngineError(
             f"unknown OCR engine {name!r}; known engines: {', '.join(engine_names())}"
         )
-    if name not in _INSTANCES:
-        _INSTANCES[name] = _FACTORIES[name]()
-    return _INSTANCES[name]

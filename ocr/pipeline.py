@@ -39,7 +39,7 @@ from ocr.attachments import TitleCheck, sort_page
 from ocr.charsets import text_charset
 from ocr.confidence import status_for
 from ocr.corroborate import corroborate
-from ocr.engine import DEFAULT_ENGINE, Recognition, get_engine
+from ocr.engine import DEFAULT_ENGINE, Recognition, check_engine, get_engine
 from ocr.fields import PagePlan, finish_fields, plan_fields
 from ocr.identify import PageReading, identify_page
 from ocr.io import Page, probe, read_pages
@@ -445,7 +445,7 @@ def extract_files(
         for group in chunks:
             yield from extract_batch([Path(p) for p in group], options)
         return
-    get_engine(options.engine)  # fail here, with the install hint, not in every worker
+    check_engine(options.engine)  # fail here, with the install hint, not in every worker
     own = pool is None
     executor = pool or worker_pool(workers, options.engine)
     try:

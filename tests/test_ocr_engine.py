@@ -62,6 +62,34 @@ def test_paddle_without_its_package_says_how_to_install(monkeypatch: pytest.Monk
     assert "SHINSEI_PADDLE_MODEL_DIR" in str(err.value)
 
 
+def test_an_engine_is_checked_without_being_built(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ocr import engine
+    from ocr.engine import check_engine
+
+    monkeypatch.setattr(engine, "_INSTANCES", {})
+    check_engine("onnx")
+    assert engine._INSTANCES == {}  # the model was not loaded for the check
+    monkeypatch.setenv("SHINSEI_ONNX_REC_MODEL", str(tmp_path / "missing.onnx"))
+    with pytest.raises(EngineNotInstalledError, match="missing.onnx"):
+        check_engine("onnx")
+    with pytest.raises(UnknownEngineError):
+        check_engine("no-such-engine")
+
+
+def test_a_pool_fails_at_once_with_the_install_hint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ocr import engine
+    from ocr.pipeline import extract_files
+
+    monkeypatch.setattr(engine, "_INSTANCES", {})
+    monkeypatch.setenv("SHINSEI_ONNX_REC_MODEL", str(tmp_path / "missing.onnx"))
+    with pytest.raises(EngineNotInstalledError, match="pip install rapidocr"):
+        list(extract_files([tmp_path / "a.pdf"], workers=2))
+
+
 def test_null_engine_keeps_the_contract() -> None:
     null = get_engine("null")
     crops = [np.full((20, 40), 255, np.uint8)] * 3

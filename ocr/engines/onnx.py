@@ -23,6 +23,7 @@ possibly dropped character). One doubtful character makes a doubtful field.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 from collections.abc import Sequence
@@ -63,6 +64,17 @@ def default_model_path() -> Path:
             "the onnx engine needs the rapidocr wheel (pip install rapidocr onnxruntime)"
         ) from None
     return Path(str(root))
+
+
+def check() -> None:
+    """Raise :class:`EngineNotInstalledError` as building the engine would, without loading it."""
+    if importlib.util.find_spec("onnxruntime") is None:
+        raise EngineNotInstalledError("the onnx engine needs onnxruntime (pip install onnxruntime)")
+    path = default_model_path()
+    if not path.is_file():
+        raise EngineNotInstalledError(
+            f"the PP-OCR recognition model is missing: {path} (pip install rapidocr)"
+        )
 
 
 def threads_from_env() -> int:

@@ -14,6 +14,7 @@ dropped from the result and the confidence is halved when that happens.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,6 +43,13 @@ def model_dir() -> Path:
     if not (path / "inference.yml").is_file() or not (path / "inference.pdiparams").is_file():
         raise EngineNotInstalledError(f"{path} is not a PP-OCR model folder ({HINT})")
     return path
+
+
+def check() -> None:
+    """Raise :class:`EngineNotInstalledError` as building the engine would, without loading it."""
+    if importlib.util.find_spec("paddleocr") is None:
+        raise EngineNotInstalledError(f"the paddle engine is not installed ({HINT})")
+    model_dir()
 
 
 class PaddleEngine:
