@@ -21,6 +21,7 @@ way, and the batch goes on.
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import traceback
@@ -423,6 +424,21 @@ def worker_pool(workers: int, engine: str = DEFAULT_ENGINE) -> ProcessPoolExecut
     )
 
 
+def guided_chunks(files: list[str], chunk: int, workers: int) -> list[list[str]]:
+    """``files`` in groups of ``chunk``, smaller towards the end (guided scheduling).
+
+    A group is at most the remaining files shared out twice over the workers,
+    so the last groups are single files and no worker finishes a whole group
+    while the others wait.
+    """
+    out, at = [], 0
+    while at < len(files):
+        size = max(1, min(chunk, math.ceil((len(files) - at) / (2 * workers))))
+        out.append(files[at : at + size])
+        at += size
+    return out
+
+
 def extract_files(
     paths: Iterable[Path | str],
     *,
@@ -439,12 +455,12 @@ def extract_files(
     """
     options = options or Options()
     files = [str(p) for p in paths]
-    chunks = [files[i : i + chunk] for i in range(0, len(files), chunk)]
     if workers <= 1 and pool is None:
         get_engine(options.engine)  # fail early with the install hint
-        for group in chunks:
-            yield from extract_batch([Path(p) for p in group], options)
+        for i in range(0, len(files), chunk):
+            yield from extract_batch([Path(p) for p in files[i : i + chunk]], options)
         return
+    chunks = guided_chunks(files, chunk, workers)
     check_engine(options.engine)  # fail here, with the install hint, not in every worker
     own = pool is None
     executor = pool or worker_pool(workers, options.engine)
@@ -457,4 +473,11 @@ def extract_files(
             executor.shutdown()
 
 
-__all__ = ["Options", "extract_batch", "extract_file", "extract_files", "worker_pool"]
+__all__ = [
+    "Options",
+    "extract_batch",
+    "extract_file",
+    "extract_files",
+    "guided_chunks",
+    "worker_pool",
+]

@@ -11,7 +11,7 @@ import pytest
 
 from ocr.identify import identify_page
 from ocr.io import read_pages
-from ocr.pipeline import Options, extract_file, extract_files
+from ocr.pipeline import Options, extract_file, extract_files, guided_chunks
 from ocr.templates import templates
 from shinsei.model import DocState
 from tests.bad_inputs import encrypted_pdf, huge_png, truncated_pdf, zero_page_pdf
@@ -146,3 +146,17 @@ def test_overlays_and_crops_are_written_on_request(tmp_path: Path, data_dir: Pat
     assert (data_dir / "pages" / f"{doc.id[:16]}.jpg").is_file()
     crop = doc.fields["name"].crop
     assert crop is not None and (data_dir / crop).is_file() and not Path(crop).is_absolute()
+
+
+@pytest.mark.parametrize(
+    ("files", "chunk", "workers"), [(40, 4, 2), (30, 4, 2), (3, 4, 2), (9, 8, 4)]
+)
+def test_a_pools_groups_shrink_towards_the_end_and_keep_every_file_once(
+    files: int, chunk: int, workers: int
+) -> None:
+    names = [f"{i}.pdf" for i in range(files)]
+    groups = guided_chunks(names, chunk, workers)
+    assert [f for g in groups for f in g] == names
+    sizes = [len(g) for g in groups]
+    assert max(sizes) <= chunk and sizes == sorted(sizes, reverse=True)
+    assert sizes[-min(workers, len(sizes)) :] == [1] * min(workers, len(sizes))
