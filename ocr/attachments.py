@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 A4_WIDTH_MM = 210.0
 SCALE = 0.25
+TITLE_SCALE = 0.5
+"""Scale at which a block's title lines are looked for (a card's outline stays whole)."""
 CARD_MM = (60.0, 150.0)
 """Longer side (mm) of a card copy: ID-1 from a little reduced to well enlarged."""
 PASSBOOK_MIN_MM = 150.0
@@ -89,7 +91,9 @@ def _has_photo(small: np.ndarray, box: Box, mm: float) -> bool:
 
 
 def _title(small: np.ndarray) -> Box | None:
-    """The first text line of a block (downscaled pixels), a photo or other big blob left out."""
+    """The first text line of a block (at :data:`TITLE_SCALE`), a photo or other big blob
+    left out.
+    """
     ink = (small < paper_level(small) * 0.7).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     big = (stats[:, cv2.CC_STAT_HEIGHT] > small.shape[0] * 0.12) | (
@@ -145,11 +149,12 @@ def sort_page(page: Page, reading: PageReading) -> PageKind | TitleCheck:
             return "passbook_copy"
         # as low as a short letter: a passbook's first line names its bank
         # (the copy may have gone through the scanner upside down)
-        return TitleCheck(_turned_titles(gray, small, box, (0, 180)), "other")
+        return TitleCheck(_Block(gray, box).titles((0, 180)), "other")
     crops: list[np.ndarray] = []
+    block = _Block(gray, box)
     if PASSBOOK_MIN_MM <= h_mm <= 220 and 60 <= w_mm <= PASSBOOK_MAX_HEIGHT * h_mm:
         # a passbook copy fed sideways: its bank name is the first line once turned
-        crops += _turned_titles(gray, small, box, (90, 270))
+        crops += block.titles((90, 270))
     card = CARD_MM[0] <= max(w_mm, h_mm) <= CARD_MM[1] and min(w_mm, h_mm) <= 0.8 * max(w_mm, h_mm)
     front_and_back = CARD_MM[0] <= w_mm <= CARD_MM[1] and w_mm < h_mm <= 1.8 * w_mm
     kind: PageKind = "id_copy"
@@ -157,7 +162,7 @@ def sort_page(page: Page, reading: PageReading) -> PageKind | TitleCheck:
         kind = "other"
     elif not _has_photo(small, box, mm):
         # no photo: a health insurance card, or a bank's cash card -- its title says which
-        crops += _titles(gray, small, box)
+        crops += block.titles((0,))
     return TitleCheck(crops, kind) if crops else kind
 
 
@@ -191,47 +196,42 @@ def _unturn(box: Box, turn: int, size: tuple[int, int]) -> Box:
     return box
 
 
-def _turned_titles(
-    gray: np.ndarray, small: np.ndarray, box: Box, turns: tuple[int, ...]
-) -> list[np.ndarray]:
-    """:func:`_titles` of the box turned by each of ``turns`` degrees (clockwise).
+class _Block:
+    """The content block of a page, where its title lines are looked for.
 
-    The lines are found in the turned small image; only the crops are cut at
-    full resolution and turned.
+    Lines are found at :data:`TITLE_SCALE` (the block downscaled once, and
+    turned there when asked); only the crops are cut at full resolution and
+    turned.
     """
-    x, y, w, h = box
-    region = small[y : y + h, x : x + w]
-    out: list[np.ndarray] = []
-    for turn in turns:
-        turned = region if turn == 0 else cv2.rotate(region, _TURN[turn])
-        th, tw = turned.shape[:2]
-        for found in _title_boxes(turned, (0, 0, tw, th)):
-            fx, fy, fw, fh = _unturn(found, turn, (w, h))
-            crop = _full(gray, (x + fx, y + fy, fw, fh))
-            out.append(crop if turn == 0 else cv2.rotate(crop, _TURN[turn]))
-    return out
 
+    def __init__(self, gray: np.ndarray, small_box: Box) -> None:
+        x, y, w, h = (int(v / SCALE) for v in small_box)
+        self.region = gray[y : y + h, x : x + w]
+        self._half: np.ndarray | None = None
 
-def _titles(gray: np.ndarray, small: np.ndarray, box: Box) -> list[np.ndarray]:
-    """The title lines that may name a bank or an account, cut at full resolution."""
-    return [_full(gray, b) for b in _title_boxes(small, box)]
+    @property
+    def half(self) -> np.ndarray:
+        if self._half is None:
+            self._half = cv2.resize(
+                self.region, None, fx=TITLE_SCALE, fy=TITLE_SCALE, interpolation=cv2.INTER_AREA
+            )
+        return self._half
 
-
-def _title_boxes(small: np.ndarray, box: Box) -> list[Box]:
-    """At most two title lines of a block (small pixels): the block's first line, and the
-    first line of its left half (an open passbook's left page, whose bank name may sit
-    below the facing page's column headings).
-    """
-    x, y, w, h = box
-    out = []
-    for width in (w, w // 2):
-        found = _title(small[y : y + h, x : x + width])
-        if found is not None:
-            out.append((x + found[0], y + found[1], found[2], found[3]))
-    return out
-
-
-def _full(gray: np.ndarray, small_box: Box) -> np.ndarray:
-    """The full-resolution pixels of a box given in small pixels."""
-    x, y, w, h = (round(v / SCALE) for v in small_box)
-    return gray[y : y + h, x : x + w]
+    def titles(self, turns: tuple[int, ...]) -> list[np.ndarray]:
+        """The title lines of the block turned by each of ``turns`` degrees (clockwise):
+        for each turn, its first line and the first line of its left half (an open
+        passbook's left page, whose bank name may sit below the facing page's
+        column headings).
+        """
+        hh, hw = self.half.shape[:2]
+        out: list[np.ndarray] = []
+        for turn in turns:
+            turned = self.half if turn == 0 else cv2.rotate(self.half, _TURN[turn])
+            for width in (turned.shape[1], turned.shape[1] // 2):
+                found = _title(turned[:, :width])
+                if found is None:
+                    continue
+                x, y, w, h = (round(v / TITLE_SCALE) for v in _unturn(found, turn, (hw, hh)))
+                crop = self.region[y : y + h, x : x + w]
+                out.append(crop if turn == 0 else cv2.rotate(crop, _TURN[turn]))
+        return out

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -11,8 +13,11 @@ import pytest
 from ocr.attachments import TitleCheck, classify_page, sort_page
 from ocr.identify import PageReading
 from ocr.io import Page
+from ocr.pipeline import extract_files
 from samples import pages
 from samples.content._common import pick_branch
+from samples.generator import Options as GenOptions
+from samples.generator import generate_batch, plan_batch
 from shinsei.residents import registry
 
 ADDRESS = "神戸市中央区加納町6丁目5-1"
@@ -70,3 +75,21 @@ def test_a_card_with_a_photo_is_an_id_copy_whatever_its_lines_say(seed: int) -> 
     # a front-and-back copy is as tall as a passbook fed sideways: its turned lines are read
     assert kind == "id_copy" or (isinstance(kind, TitleCheck) and kind.otherwise == "id_copy")
     assert classify_page(page, reading) == "id_copy"
+
+
+def test_scanned_envelopes_have_the_enclosures_their_truth_says(tmp_path: Path) -> None:
+    # scan_0002 of this batch is a passbook copy as low as a short letter, scanned in
+    # grey: its bank name must be found as the block's first line (a passbook's outline
+    # broken into pieces by the scan once made it "other", and a clean application lost
+    # its passbook copy)
+    generate_batch(
+        tmp_path,
+        plan_batch(
+            GenOptions(count=3, seed=11011, style="handwriting", defect_rate=0.45, unknown_rate=0)
+        ),
+        workers=1,
+    )
+    truth = [json.loads(line) for line in (tmp_path / "truth.jsonl").read_text().splitlines()]
+    docs = list(extract_files([tmp_path / t["file"] for t in truth]))
+    assert [sorted(d.attachments) for d in docs] == [sorted(t["attachments"]) for t in truth]
+    assert "passbook_copy" in docs[1].attachments
