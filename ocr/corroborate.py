@@ -417,21 +417,26 @@ def _as_listed(
 
 def _bank_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | None:
     # A bank the list does not hold, one doubtful character off a bank of the
-    # ticked type under which the branch written is found: that bank.
+    # ticked type. The branch written chooses among several such banks (the
+    # one it is found under); when it is found under none, the name decides alone.
     from validators.normalize import BANK_SUFFIXES, strip_suffix
     from validators.reference import bank, bank_spellings, find_banks, find_branches
 
     if not isinstance(fv.value, str) or find_banks(fv.value):
         return None
     kind, branch = refs.value("bank_type"), refs.value("branch_name")
-    if branch is None:
-        return None
 
-    def fits(code: str) -> bool:
+    def of_type(code: str) -> bool:
         ref = bank(code)
-        return ref is not None and kind in (None, ref.type) and bool(find_branches(code, branch))
+        return ref is not None and kind in (None, ref.type)
 
-    listed = _as_listed(fv, bank_spellings(), fits)
+    def with_branch(code: str) -> bool:
+        return of_type(code) and branch is not None and bool(find_branches(code, branch))
+
+    # with_branch's names are of_type's too: where the first is ambiguous, so is the second
+    listed = _as_listed(fv, bank_spellings(), with_branch) or _as_listed(
+        fv, bank_spellings(), of_type
+    )
     if listed is None:
         return None
     code, sure = listed
@@ -462,8 +467,8 @@ words the normaliser does not take off (三宮店). The value becomes the listed
 name without type words (the form's value: 三宮, 三井住友); ``raw`` keeps what
 was read; flagged ``reference_spelling``. The confidence is that of the
 characters kept (see :func:`_as_listed`): the list decides only the doubtful
-one. A bank only when the branch written is found under it, and of the type
-ticked."""
+one. A bank only of the type ticked; among several, the one the branch
+written is found under."""
 
 
 def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:

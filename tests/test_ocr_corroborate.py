@@ -326,7 +326,9 @@ def test_a_branch_written_as_its_shop_takes_its_name() -> None:
         ("三菱JFJ銀行", {2: 0.6}, "bank", "神戸", "三菱UFJ"),
         ("三井住", {2: 0.78}, "bank", "三宮", "三井住友"),  # 友 lost after a doubtful 住
         ("三菱JFJ", {2: 0.6}, "shinkin", "神戸", None),  # not of the ticked type
-        ("三菱JFJ", {2: 0.6}, "bank", "存在しない", None),  # no such branch under it
+        ("三菱JFJ", {2: 0.6}, "bank", "存在しない", "三菱UFJ"),  # the name alone decides
+        ("百日本", {0: 0.6}, "bank", "八戸", "北日本"),  # 北 東 南日本: 八戸 is 北日本's
+        ("百日本", {0: 0.6}, "bank", "存在しない", None),  # 北 東 南日本: a person chooses
         ("三菱JFJ", {0: 0.6}, "bank", "神戸", None),  # the doubt is elsewhere
     ],
 )
