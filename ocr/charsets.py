@@ -131,7 +131,8 @@ def settle_twins(text: str) -> tuple[str, bool]:
     reading is left as it is and the doubt is reported, for a person to decide
     -- except a run after katakana and before a kanji that ends in ー/一 (a
     long vowel sign ends the katakana word it lengthens: センター久保) or that
-    was read as katakana (the end of the word: ロイヤルコート星が丘).
+    was read as katakana (the end of the word: ロイヤルコート星が丘). A lone ー
+    after a kanji is 一 (須磨区ーノ谷町): nothing after a kanji is lengthened.
     """
     out = list(text)
     doubt = False
@@ -145,6 +146,10 @@ def settle_twins(text: str) -> tuple[str, bool]:
             end += 1
         left = _script(text[i - 1]) if i > 0 else "other"
         right = _script(text[end]) if end < len(text) else "other"
+        if left == "kanji" and end == i + 1 and text[i] == "ー":
+            out[i] = "一"  # a long vowel mark lengthens a kana, never a kanji: 区ーノ谷 is 区一ノ谷
+            i = end
+            continue
         sides = {left, right} - {"other"}
         if left == "kana" and right == "kanji" and text[end - 1] in "ー一":
             sides = {"kana"}

@@ -37,7 +37,9 @@ is what that character could have been (三営 with 営 in doubt, where the bank
 has 三宮 and no 三田), or the name is written with type words the form does not
 use (三宮店). Never when the list offers two (a person chooses), nor when the
 doubtful character could be a real name either way: that is a question of
-which branch, and a misread branch would send the money elsewhere.
+which branch, and a misread branch would send the money elsewhere. Japan
+Post's list decides a doubtful character of an address's city and town the
+same way, from its postal code.
 """
 
 from __future__ import annotations
@@ -455,9 +457,56 @@ def _branch_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | N
     return _as_listed(fv, branch_spellings(banks[0].code))
 
 
+def _address_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | None:
+    # An address whose weakest character is the one that keeps it off the city and
+    # town of its postal code (長H区 for 長田区), the postal code read sure: the
+    # town's character, when exactly one town of the code can be meant. The other
+    # characters of the town are the list's own; the rest (番地, building) decides
+    # how sure the address is, as for a town confirmed as read (_town_sure).
+    from validators.reference import _address_key, address_near_postal, town_spellings
+
+    postal = refs.values.get("postal_code")
+    if (
+        postal is None
+        or not isinstance(postal.value, str)
+        or postal.status != "ok"
+        or postal.confidence < SURE_CHARACTER
+        or fv.raw is None
+        or not address_near_postal(fv.raw, postal.value)
+    ):
+        return None
+    read = _address_key(fv.raw)
+    chars = fv.char_confidences
+    written = fv.value if isinstance(fv.value, str) else ""
+    if not chars or not len(chars) == len(read) == len("".join(written.split())):
+        return None
+    at = min(range(len(chars)), key=chars.__getitem__)
+    if chars[at] >= SURE_CHARACTER or abs(chars[at] - fv.confidence) > 1e-3:
+        return None  # no character in doubt, or the doubt is not in a character
+    # what the doubtful character stands for (a character, none, or two), and where
+    # the town ends in the reading; the fewest changes first (梅ケ杏町 is 梅ケ香町, not
+    # 梅ケ香町町 with 杏 read for 香町)
+    meant = sorted(
+        {
+            (len(town) > end, town[at : at + 1 + len(town) - end], end)
+            for town in town_spellings(postal.value)
+            for end in (len(town) - 1, len(town), len(town) + 1)
+            if at < end <= len(read) and _misread_at(read[:end], at, town)
+        }
+    )
+    fewest = [m for m in meant if m[0] == meant[0][0]] if meant else []
+    if len(fewest) != 1:
+        return None
+    _, character, end = fewest[0]
+    where = [i for i, c in enumerate(written) if not c.isspace()][at]
+    spelled = written[:where] + character + written[where + 1 :]
+    return spelled, min([CONFIRMED, *chars[end:]])
+
+
 REFERENCE_SPELLS: dict[str, Callable[[_References, FieldValue], tuple[str, float] | None]] = {
     "bank": _bank_spelling,
     "branch": _branch_spelling,
+    "postal.town": _address_spelling,
 }
 """References that spell a name they do not list as read: a branch of the
 bank written (only when the bank is found, and only one), or a bank, one
@@ -468,7 +517,12 @@ name without type words (the form's value: 三宮, 三井住友); ``raw`` keeps 
 was read; flagged ``reference_spelling``. The confidence is that of the
 characters kept (see :func:`_as_listed`): the list decides only the doubtful
 one. A bank only of the type ticked; among several, the one the branch
-written is found under."""
+written is found under. And an address's city and town, one character off
+those of its postal code (read sure) where the reading is weakest, and
+exactly one town of the code can be meant: that character becomes the
+town's (長H区源平町 → 長田区源平町), the rest stays as read and decides how sure
+the address is. Spelling comes before doubting
+(:data:`DOUBTS`): what the list cannot decide is doubted."""
 
 
 def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
@@ -500,18 +554,6 @@ def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
             fv.status = status_for(fv.confidence, blank=False)
             confirmed.append(spec.id)
             continue
-        doubt = DOUBTS.get(spec.confirm_by or "")
-        if (
-            doubt is not None
-            and fv is not None
-            and fv.source == "ocr"
-            and isinstance(fv.value, str)
-            and fv.confidence > DOUBTED
-            and doubt(refs, fv.value)
-        ):
-            fv.confidence = DOUBTED
-            fv.status = status_for(fv.confidence, blank=False)
-            continue
         listed = REFERENCE_SPELLS.get(spec.confirm_by or "")
         spelled = (
             listed(refs, fv)
@@ -530,6 +572,18 @@ def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
             fv.status = status_for(fv.confidence, blank=False)
             if fv.confidence >= auto_accept():
                 confirmed.append(spec.id)
+            continue
+        doubt = DOUBTS.get(spec.confirm_by or "")
+        if (
+            doubt is not None
+            and fv is not None
+            and fv.source == "ocr"
+            and isinstance(fv.value, str)
+            and fv.confidence > DOUBTED
+            and doubt(refs, fv.value)
+        ):
+            fv.confidence = DOUBTED
+            fv.status = status_for(fv.confidence, blank=False)
             continue
         if (
             spec.confirm_by is None

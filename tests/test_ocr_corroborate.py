@@ -257,6 +257,38 @@ def test_a_doubtful_character_of_the_town_is_confirmed_by_the_postal_code(
     assert values["address"].value == address
 
 
+@pytest.mark.parametrize(
+    ("address", "weak_at", "postal_sure", "spelled"),
+    [
+        ("神戸市長田区梅ケ杏町3-18-3", 8, True, "神戸市長田区梅ケ香町3-18-3"),
+        ("長田区梅ケ杏町3-18-3", 5, True, "長田区梅ケ香町3-18-3"),  # the ward alone
+        ("神戸市長田区梅ケ杏町3-18-3", 8, False, None),  # the postal code itself in doubt
+        ("神戸市長田区梅ケ杏町3-18-3", 12, True, None),  # the doubt is in the 番地
+        ("神戸市長田区梅ケ杏町3-18-3", 2, True, None),  # the doubt is not in the character off
+        ("神戸市長田区東尻池町3-18-3", 6, True, None),  # another real town: as written
+    ],
+)
+def test_the_postal_codes_town_spells_the_one_doubtful_character_off_it(
+    address: str, weak_at: int, postal_sure: bool, spelled: str | None
+) -> None:
+    chars = [1.0] * len(address)
+    chars[weak_at] = 0.61
+    postal = FieldValue(
+        "postal_code", "6530021", 0.99 if postal_sure else 0.7, "ocr", raw="6530021", status="ok"
+    )
+    values = {
+        "postal_code": postal,
+        "address": _read("address", address, 0.61, char_confidences=chars),
+    }
+    corroborate(load_form("kaigo_nintei"), values)
+    fv = values["address"]
+    if spelled is None:
+        assert fv.value == address and fv.confidence < AUTO_ACCEPT
+    else:
+        assert fv.value == spelled and fv.raw == address and fv.flags == ["reference_spelling"]
+        assert fv.confidence == CONFIRMED and fv.status == "ok"
+
+
 def _account(
     bank: str, branch: str, *, bank_type: str = "shinkin", **read: FieldValue
 ) -> dict[str, FieldValue]:

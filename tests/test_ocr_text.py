@@ -48,6 +48,8 @@ def test_twins_are_decided_by_their_neighbours() -> None:
     assert charsets.settle_twins("台帳力一ド")[1]  # 力一 between kanji and kana: a person decides
     assert charsets.settle_twins("ロイヤルコート星が丘") == ("ロイヤルコート星が丘", False)
     assert charsets.settle_twins("ロイヤルコー卜星が丘")[1]  # read as a kanji: a person decides
+    assert charsets.settle_twins("須磨区ーノ谷町") == ("須磨区一ノ谷町", False)
+    assert charsets.settle_twins("区ーノ谷")[0] == "区一ノ谷"
 
 
 def test_old_forms_become_todays_outside_names() -> None:

@@ -146,6 +146,22 @@ def _one_edit_apart(a: str, b: str) -> bool:
     return short[i:] == long[i + 1 :]
 
 
+def town_spellings(postal_code: str) -> set[str]:
+    """How an address in a town of ``postal_code`` starts, as address keys: prefecture
+    (or not), city or ward, town (兵庫県神戸市長田区源平町, 神戸市長田区源平町, 長田区源平町).
+    """
+    out: set[str] = set()
+    for town in postal_towns(postal_code):
+        hood = _address_key(town.neighborhood)
+        if not hood:
+            continue
+        city = _address_key(town.city)
+        ward = re.sub(r"^.+?市(?=.+区$)", "", city)
+        for pref in ("", _address_key(town.prefecture)):
+            out |= {pref + place + hood for place in (city, ward) if place}
+    return out
+
+
 def address_near_postal(address: str, postal_code: str) -> bool:
     """Whether ``address`` misses the city and town of ``postal_code`` by one character.
 
