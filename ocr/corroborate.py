@@ -364,6 +364,13 @@ def _misread_at(read: str, at: int, name: str) -> bool:
     return False
 
 
+def _misread_only_at(read: str, at: list[int], name: str) -> bool:
+    """Whether ``name`` is ``read`` with some of its characters ``at`` misread, the rest as read."""
+    return len(name) == len(read) and all(
+        a == b or i in at for i, (a, b) in enumerate(zip(name, read, strict=True))
+    )
+
+
 def _merged_at(read: str, at: int, name: str) -> bool:
     """Whether ``name`` is ``read`` with its character ``at`` and a neighbour read as one."""
     if len(name) != len(read) - 1:
@@ -377,6 +384,7 @@ def _as_listed(
     fv: FieldValue,
     spellings: Mapping[str, frozenset[str]],
     fits: Callable[[str], bool] = lambda name: True,
+    doubts: int = 1,
 ) -> tuple[str, float] | None:
     """The listed name a reading spells, and how sure that is; ``None`` when the list cannot say.
 
@@ -394,6 +402,9 @@ def _as_listed(
     reading is that name, as sure as those characters. Never when several names
     are that near (三営 for 三宮, 三田 or 三鷹; 北年 for 北播 or 北須磨): a person
     chooses.
+
+    With ``doubts=2`` (for a caller whose ``fits`` brings evidence of its own)
+    two doubtful characters may be decided so, each misread for one other.
     """
     from validators.reference import written_key
 
@@ -407,14 +418,29 @@ def _as_listed(
     if not chars or len(chars) != len(read) or abs(min(chars) - fv.confidence) > 1e-3:
         return None  # characters not one to one, or something else than one is in doubt
     weak = [i for i, c in enumerate(chars) if c < SURE_CHARACTER]
-    if len(weak) != 1 or len(chars) < 2:
-        return None  # several in doubt, or nothing sure to go by
+    if not 1 <= len(weak) <= doubts or len(weak) >= len(chars):
+        return None  # too many in doubt, or nothing sure to go by
+    sure = min([CONFIRMED, *(c for i, c in enumerate(chars) if i not in weak)])
+    if len(weak) == 2:
+        # both misread, or either misread, lost, split or merged: only one name in all
+        both = {
+            n for k in spellings if _misread_only_at(read, weak, k) for n in spellings[k] if fits(n)
+        }
+        either = {
+            n
+            for at in weak
+            for k in spellings
+            if _misread_at(read, at, k) or _merged_at(read, at, k)
+            for n in spellings[k]
+            if fits(n)
+        }
+        return (both.pop(), sure) if len(both) == 1 and either <= both else None
     at = weak[0]
     misread = {n for k in spellings if _misread_at(read, at, k) for n in spellings[k] if fits(n)}
     merged = {n for k in spellings if _merged_at(read, at, k) for n in spellings[k] if fits(n)}
     if len(misread) != 1 or not merged <= misread:
         return None
-    return misread.pop(), min([CONFIRMED, *chars[:at], *chars[at + 1 :]])
+    return misread.pop(), sure
 
 
 def _bank_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | None:
@@ -435,8 +461,10 @@ def _bank_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | Non
     def with_branch(code: str) -> bool:
         return of_type(code) and branch is not None and bool(find_branches(code, branch))
 
-    # with_branch's names are of_type's too: where the first is ambiguous, so is the second
-    listed = _as_listed(fv, bank_spellings(), with_branch) or _as_listed(
+    # with_branch's names are of_type's too: where the first is ambiguous, so is the
+    # second. The branch is evidence of its own: with it, two doubtful characters
+    # may be decided (みずぽ read with ず and ぽ in doubt: みずほ, not みなと, has 長田).
+    listed = _as_listed(fv, bank_spellings(), with_branch, doubts=2) or _as_listed(
         fv, bank_spellings(), of_type
     )
     if listed is None:

@@ -361,6 +361,9 @@ def test_a_branch_written_as_its_shop_takes_its_name() -> None:
         ("三菱JFJ", {2: 0.6}, "bank", "存在しない", "三菱UFJ"),  # the name alone decides
         ("百日本", {0: 0.6}, "bank", "八戸", "北日本"),  # 北 東 南日本: 八戸 is 北日本's
         ("百日本", {0: 0.6}, "bank", "存在しない", None),  # 北 東 南日本: a person chooses
+        ("みずぽ", {1: 0.6, 2: 0.5}, "bank", "神戸", "みずほ"),  # of み?? only みずほ has 神戸
+        ("みずぽ", {1: 0.6, 2: 0.5}, "bank", "長田", None),  # みなと has a 長田 too
+        ("みずぽ", {1: 0.6, 2: 0.5}, "bank", "存在しない", None),  # two in doubt: not by name alone
         ("三菱JFJ", {0: 0.6}, "bank", "神戸", None),  # the doubt is elsewhere
     ],
 )
