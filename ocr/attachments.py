@@ -1,8 +1,8 @@
 """What the other pages of an envelope are: ID card copy, passbook copy, blank, other.
 
 A copy of a card or a passbook is a small document on a large sheet: all
-the ink sits in one block (:func:`_content`; a grey card ground may vanish
-in a bilevel scan, the ink does not). The block's size in millimetres (an A4
+the ink sits in one block (:func:`_content`; ink is what is darker than the
+paper around it, so a card's grey ground or a scanner lamp's shading is not). The block's size in millimetres (an A4
 sheet is 210 mm wide) decides:
 
 * wider than :data:`PASSBOOK_MIN_MM` and low -- an open passbook (通帳)
@@ -57,7 +57,10 @@ Box = tuple[int, int, int, int]
 
 def _content(small: np.ndarray) -> Box | None:
     """The box around all the ink of a downscaled page (edge shadows left out), small pixels."""
-    ink = (small < paper_level(small) * 0.85).astype(np.uint8)
+    # against the paper around each pixel (its brightest within ~5 mm): a scanner
+    # lamp's uneven light, or a card's grey ground, is no ink
+    paper = cv2.blur(cv2.dilate(small, np.ones((15, 15), np.uint8)), (15, 15))
+    ink = (small.astype(np.float32) < paper.astype(np.float32) * 0.85).astype(np.uint8)
     _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     h, w = small.shape
     x, y, bw, bh, area = stats[1:].T

@@ -17,7 +17,7 @@ from ocr.pipeline import extract_files
 from samples import pages
 from samples.content._common import pick_branch
 from samples.generator import Options as GenOptions
-from samples.generator import generate_batch, plan_batch
+from samples.generator import build_envelope, generate_batch, plan_batch
 from shinsei.residents import registry
 
 ADDRESS = "神戸市中央区加納町6丁目5-1"
@@ -93,3 +93,15 @@ def test_scanned_envelopes_have_the_enclosures_their_truth_says(tmp_path: Path) 
     docs = list(extract_files([tmp_path / t["file"] for t in truth]))
     assert [sorted(d.attachments) for d in docs] == [sorted(t["attachments"]) for t in truth]
     assert "passbook_copy" in docs[1].attachments
+
+
+def test_a_card_on_a_sheet_the_scanner_lit_unevenly_is_still_card_sized(tmp_path: Path) -> None:
+    # printed_0092 of seed 10400: a health insurance card, front and back, on a grey
+    # scan darker at the top; the shading once joined the card's block, which was then
+    # too large for a card, and a clean application lost its ID copy
+    plan = plan_batch(GenOptions(count=92, seed=10400, style="printed", prefix="printed"))[91]
+    envelope = build_envelope(plan)
+    path = tmp_path / envelope.file_name
+    path.write_bytes(envelope.data)
+    (doc,) = extract_files([path])
+    assert doc.attachments == envelope.truth["attachments"] == ["id_copy"]
