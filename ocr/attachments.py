@@ -2,8 +2,8 @@
 
 A copy of a card or a passbook is a small document on a large sheet: all
 the ink sits in one block (:func:`_content`; ink is what is darker than the
-paper around it, so a card's grey ground or a scanner lamp's shading is not). The block's size in millimetres (an A4
-sheet is 210 mm wide) decides:
+paper around it, so a card's grey ground or a scanner lamp's shading is
+not). The block's size in millimetres (an A4 sheet is 210 mm wide) decides:
 
 * wider than :data:`PASSBOOK_MIN_MM` and low -- an open passbook (通帳)
   → ``passbook_copy`` (a letter's text block is about as tall as it is wide);
