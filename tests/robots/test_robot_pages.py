@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import psutil
 import pytest
 from playwright.async_api import Page
 
@@ -195,6 +197,28 @@ def test_the_headless_browser_draws_only_when_asked(browser_runner: BrowserRunne
         assert seen["unasked"] == "not drawn"
     assert seen["asked"] == "drawn"
     assert seen["shot"].startswith(b"\x89PNG") and len(seen["shot"]) > 1000
+
+
+def test_our_disabled_features_keep_playwrights(browser_runner: BrowserRunner) -> None:
+    # Chromium keeps the last --disable-features: ours must still hold every one of
+    # Playwright's (a newer Playwright with a longer list fails here, not in production).
+    lists = []
+    for process in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            command = process.cmdline()
+            if (
+                command
+                and "chrom" in command[0]
+                and not any(a.startswith("--type=") for a in command)
+            ):
+                lists += [
+                    a.split("=", 1)[1].split(",")
+                    for a in command
+                    if a.startswith("--disable-features=")
+                ]
+    assert len(lists) >= 2, lists  # Playwright's, then ours
+    assert set(lists[-1]) >= set().union(*lists[:-1])
+    assert "RenderDocument" in lists[-1]
 
 
 FORM = f"""<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">
