@@ -39,11 +39,16 @@ use (三宮店). Never when the list offers two (a person chooses), nor when the
 doubtful character could be a real name either way: that is a question of
 which branch, and a misread branch would send the money elsewhere. Japan
 Post's list decides a doubtful character of an address's city and town the
-same way, from its postal code.
+same way, from its postal code. And the registry decides one or two doubtful
+characters of a resident's own furigana and address (flag
+``registry_spelling``) once the form's number has found them and their name
+or birth date agrees: タリヤ with リ in doubt is their タツヤ; a reading that is
+their address as registered, or dashed (3-4-5 for 3丁目4番5号), is confirmed.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Mapping
 
@@ -443,7 +448,14 @@ def _as_listed(
     return misread.pop(), sure
 
 
-def _bank_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | None:
+#: A spelling a reference decided: the value, how sure it is, and the flag it carries
+#: (:data:`LISTED` for the bank and postal lists, :data:`REGISTERED` for the registry).
+Spelled = tuple[str, float, str]
+LISTED = "reference_spelling"
+REGISTERED = "registry_spelling"
+
+
+def _bank_spelling(refs: _References, fv: FieldValue) -> Spelled | None:
     # A bank the list does not hold, one doubtful character off a bank of the
     # ticked type. The branch written chooses among several such banks (the
     # one it is found under); when it is found under none, the name decides alone.
@@ -471,10 +483,10 @@ def _bank_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | Non
         return None
     code, sure = listed
     ref = bank(code)
-    return (strip_suffix(ref.name, BANK_SUFFIXES), sure) if ref is not None else None
+    return (strip_suffix(ref.name, BANK_SUFFIXES), sure, LISTED) if ref is not None else None
 
 
-def _branch_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | None:
+def _branch_spelling(refs: _References, fv: FieldValue) -> Spelled | None:
     # A branch its bank does not list, of a bank found without doubt.
     from validators.reference import branch_spellings, find_banks, find_branches
 
@@ -482,10 +494,110 @@ def _branch_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | N
     banks = find_banks(bank_name, refs.value("bank_type")) if bank_name else []
     if len(banks) != 1 or not isinstance(fv.value, str) or find_branches(banks[0].code, fv.value):
         return None
-    return _as_listed(fv, branch_spellings(banks[0].code))
+    listed = _as_listed(fv, branch_spellings(banks[0].code))
+    return (*listed, LISTED) if listed is not None else None
 
 
-def _address_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | None:
+#: How people write a registry address's 丁目・番・号 (3丁目4番5号 as 3-4-5, 4番5号 as 4-5).
+_DASHED = (
+    (re.compile(r"(\d+)丁目(\d+)番地?の?(\d+)号?"), r"\1-\2-\3"),
+    (re.compile(r"(\d+)番地?の?(\d+)号?"), r"\1-\2"),
+)
+
+
+def _written_forms(address: str) -> set[str]:
+    """A registry address as residents write it: as registered or dashed, with or without 兵庫県."""
+    from validators.reference import _address_key
+
+    dashed = address
+    for pattern, repl in _DASHED:
+        dashed = pattern.sub(repl, dashed)
+    forms = {address, dashed}
+    return {_address_key(prefix + f) for f in forms for prefix in ("", "兵庫県")}
+
+
+def _identified_resident(refs: _References) -> Member | None:
+    """The resident the form's number finds, when the form's name or birth date is theirs too."""
+    member = refs.member()
+    if member is None:
+        return None
+    name = refs.value(refs.about.get("member.name", ""))
+    born = refs.value(refs.about.get("member.birth_date", ""))
+    agrees = (name is not None and _name_key(name) == _name_key(member.name)) or (
+        born == member.birth_date
+    )
+    return member if agrees else None
+
+
+def _as_registered(
+    read: str, chars: list[float], registered: set[str], differ: int = 2
+) -> str | None:
+    """The one registered spelling ``read`` is, but for at most ``differ`` doubtful characters.
+
+    ``read`` and the spellings are compared character by character (the same
+    length): every character that differs must be one read in doubt (below
+    :data:`SURE_CHARACTER`), and at least three others must agree.
+    """
+    if len(chars) != len(read):
+        return None
+    meant = []
+    for spelling in registered:
+        if len(spelling) != len(read):
+            continue
+        off = [i for i, (a, b) in enumerate(zip(read, spelling, strict=True)) if a != b]
+        if (
+            1 <= len(off) <= differ
+            and len(read) - len(off) >= 3
+            and all(chars[i] < SURE_CHARACTER for i in off)
+        ):
+            meant.append(spelling)
+    return meant[0] if len(meant) == 1 else None
+
+
+def _registered_address(refs: _References, fv: FieldValue) -> Spelled | None:
+    # The resident's own address (the form's number finds them, and their name or
+    # birth date agrees), as they write it: read so, the registry confirms it; read
+    # so but for one or two doubtful characters, it decides those.
+    from validators.reference import _address_key
+
+    resident = _identified_resident(refs)
+    if resident is None or not isinstance(fv.value, str):
+        return None
+    household = registry().household_of(resident)
+    if household is None:
+        return None
+    forms = _written_forms(household.address)
+    read = _address_key(fv.value)
+    if read in forms:
+        return fv.value, CONFIRMED, REGISTERED
+    meant = _as_registered(read, fv.char_confidences, forms)
+    if meant is None:
+        return None
+    where = [i for i, c in enumerate(fv.value) if not c.isspace()]
+    spelled = list(fv.value)
+    for at, (a, b) in enumerate(zip(read, meant, strict=True)):
+        if a != b:
+            spelled[where[at]] = b
+    return "".join(spelled), CONFIRMED, REGISTERED
+
+
+def _registered_kana(refs: _References, fv: FieldValue) -> Spelled | None:
+    # The resident's own furigana, one or two doubtful kana off the registry's
+    # (タリヤ for タツヤ, リ read sure for nothing): the registry's, the resident
+    # found by number and by name or birth date.
+    resident = _identified_resident(refs)
+    if resident is None or not isinstance(fv.value, str):
+        return None
+    read = "".join(fv.value.split())
+    if _as_registered(read, fv.char_confidences, {"".join(resident.name_kana.split())}) is None:
+        return None
+    return resident.name_kana, CONFIRMED, REGISTERED
+
+
+def _address_spelling(refs: _References, fv: FieldValue) -> Spelled | None:
+    registered = _registered_address(refs, fv)
+    if registered is not None:
+        return registered
     # An address whose weakest character is the one that keeps it off the city and
     # town of its postal code (長H区 for 長田区), the postal code read sure: the
     # town's character, when exactly one town of the code can be meant. The other
@@ -528,13 +640,14 @@ def _address_spelling(refs: _References, fv: FieldValue) -> tuple[str, float] | 
     _, character, end = fewest[0]
     where = [i for i, c in enumerate(written) if not c.isspace()][at]
     spelled = written[:where] + character + written[where + 1 :]
-    return spelled, min([CONFIRMED, *chars[end:]])
+    return spelled, min([CONFIRMED, *chars[end:]]), LISTED
 
 
-REFERENCE_SPELLS: dict[str, Callable[[_References, FieldValue], tuple[str, float] | None]] = {
+REFERENCE_SPELLS: dict[str, Callable[[_References, FieldValue], Spelled | None]] = {
     "bank": _bank_spelling,
     "branch": _branch_spelling,
     "postal.town": _address_spelling,
+    "member.name_kana": _registered_kana,
 }
 """References that spell a name they do not list as read: a branch of the
 bank written (only when the bank is found, and only one), or a bank, one
@@ -549,7 +662,8 @@ written is found under. And an address's city and town, one character off
 those of its postal code (read sure) where the reading is weakest, and
 exactly one town of the code can be meant: that character becomes the
 town's (長H区源平町 → 長田区源平町), the rest stays as read and decides how sure
-the address is. Spelling comes before doubting
+the address is. Before that, a resident's own address as the registry has it
+(:func:`_registered_address`). Spelling comes before doubting
 (:data:`DOUBTS`): what the list cannot decide is doubted."""
 
 
@@ -594,9 +708,10 @@ def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
             else None
         )
         if fv is not None and spelled is not None:
-            fv.value, listed_sure = spelled
+            as_read = spelled[0] == fv.value
+            fv.value, listed_sure, flag = spelled
             fv.confidence = max(fv.confidence, listed_sure)
-            fv.flags = ["reference_spelling"]
+            fv.flags = ["confirmed" if as_read else flag]
             fv.status = status_for(fv.confidence, blank=False)
             if fv.confidence >= auto_accept():
                 confirmed.append(spec.id)

@@ -289,6 +289,88 @@ def test_the_postal_codes_town_spells_the_one_doubtful_character_off_it(
         assert fv.confidence == CONFIRMED and fv.status == "ok"
 
 
+# 北川　健一, born 1926-06-07, insured number 0091071964:
+# 神戸市中央区割塚通4丁目11番22号 シティハイツ202号室
+KITAGAWA = "神戸市中央区割塚通4丁目11番22号 シティハイツ202号室"
+KITAGAWA_DASHED = "神戸市中央区割塚通4-11-22 シティハイツ202号室"
+
+
+@pytest.mark.parametrize(
+    ("read", "weak", "name", "spelled"),
+    [
+        (KITAGAWA, {9: 0.6}, "北川　健一", KITAGAWA),  # as registered: confirmed
+        (KITAGAWA_DASHED, {9: 0.6}, "北川　健一", KITAGAWA_DASHED),  # as people write it
+        ("兵庫県" + KITAGAWA_DASHED, {12: 0.6}, "北川　健一", "兵庫県" + KITAGAWA_DASHED),
+        (KITAGAWA_DASHED.replace("塚", "琢"), {7: 0.6}, "北川　健一", KITAGAWA_DASHED),
+        (KITAGAWA_DASHED.replace("-22", "-27"), {15: 0.5}, "北川　健一", KITAGAWA_DASHED),
+        (  # two characters in doubt, each decided
+            KITAGAWA.replace("割塚", "剖琢"),
+            {6: 0.5, 7: 0.6},
+            "北川　健一",
+            KITAGAWA,
+        ),
+        (KITAGAWA_DASHED.replace("塚", "琢"), {7: 0.6}, "北川　健二", None),  # not the resident
+        (KITAGAWA_DASHED.replace("塚", "琢"), {8: 0.6}, "北川　健一", None),  # 琢 read sure
+        (KITAGAWA_DASHED.replace("-22", "-2"), {14: 0.6}, "北川　健一", None),  # a digit lost
+        (  # three in doubt: a person reads it
+            KITAGAWA.replace("割塚通", "剖琢道"),
+            {6: 0.5, 7: 0.6, 8: 0.6},
+            "北川　健一",
+            None,
+        ),
+    ],
+)
+def test_the_residents_own_address_decides_its_doubtful_characters(
+    read: str, weak: dict[int, float], name: str, spelled: str | None
+) -> None:
+    values = {
+        "insured_number": _read("insured_number", "0091071964", 0.99),
+        "name": _read("name", name, 0.99),
+        "address": _weak("address", read, read, weak),
+    }
+    corroborate(load_form("kaigo_nintei"), values)
+    fv = values["address"]
+    if spelled is None:
+        assert fv.value == read and fv.confidence < AUTO_ACCEPT
+    else:
+        assert fv.value == spelled and fv.raw == read and fv.status == "ok"
+        assert fv.flags == ["confirmed" if spelled == read else "registry_spelling"]
+        assert fv.confidence == CONFIRMED
+
+
+@pytest.mark.parametrize(
+    ("read", "weak", "born", "spelled"),
+    [
+        ("サクライ　カズヨ", {6: 0.6}, "1933-02-05", "サクライ　カズオ"),  # ヨ in doubt
+        ("リクライ　カズヨ", {0: 0.6, 6: 0.8}, "1933-02-05", "サクライ　カズオ"),  # two
+        ("サクライ　カズヨ", {}, "1933-02-05", None),  # ヨ read sure: doubted, a person looks
+        ("サクライ　カズヨ", {6: 0.6}, "1950-01-01", None),  # the resident is not found
+        (
+            "リクライ　カズヨ",
+            {0: 0.6, 6: 0.8, 3: 0.6},
+            "1933-02-05",
+            "サクライ　カズオ",
+        ),  # イ agrees
+        ("リクラ　カズヨ", {0: 0.6, 5: 0.8}, "1933-02-05", None),  # a kana lost
+        ("リクライ　ガズヨ", {0: 0.6, 4: 0.6, 6: 0.6}, "1933-02-05", None),  # three off
+    ],
+)
+def test_the_residents_own_kana_decides_one_or_two_doubtful_kana(
+    read: str, weak: dict[int, float], born: str, spelled: str | None
+) -> None:
+    values = _kaigo(
+        birth_date=_read("birth_date", born, 0.99),
+        name_kana=_weak("name_kana", read, read, weak),
+    )
+    corroborate(load_form("kaigo_nintei"), values)
+    fv = values["name_kana"]
+    if spelled is None:
+        assert fv.value == read and fv.confidence < AUTO_ACCEPT
+    else:
+        assert fv.value == spelled and fv.raw == read and fv.flags == ["registry_spelling"]
+        assert fv.confidence == CONFIRMED and fv.status == "ok"
+
+
 def _account(
     bank: str, branch: str, *, bank_type: str = "shinkin", **read: FieldValue
 ) -> dict[str, FieldValue]:
