@@ -75,10 +75,10 @@ _DIGIT_DOT = re.compile(r"(?<=[0-9])\s*[•·∙.．･°˚]\s*(?=[0-9])")
 OLD_FORMS = str.maketrans(
     "區國會學號險醫縣靜齡髓腦黑藝體與舊來團圖壽實寫廳樂營縱證鐵驛發變價"
     "兒勞圓鹽應歐假擧據劍險檢權顯關歸氣僞戲曉狹鄕緣遞轉傳當黨燈鬪獨讀賣"
-    "拔鉢濱佛拂辨邊寶豐萬滿默藥譯豫餘搖樣謠覽亂龍兩獵禮勵靈曆歷爐勞錄灣",
+    "拔鉢濱佛拂辨邊寶豐萬滿默藥譯豫餘搖樣謠覽亂龍兩獵禮勵靈曆歷爐勞錄灣增德莊",
     "区国会学号険医県静齢髄脳黒芸体与旧来団図寿実写庁楽営縦証鉄駅発変価"
     "児労円塩応欧仮挙拠剣険検権顕関帰気偽戯暁狭郷縁逓転伝当党灯闘独読売"
-    "抜鉢浜仏払弁辺宝豊万満黙薬訳予余揺様謡覧乱竜両猟礼励霊暦歴炉労録湾",
+    "抜鉢浜仏払弁辺宝豊万満黙薬訳予余揺様謡覧乱竜両猟礼励霊暦歴炉労録湾増徳荘",
 )
 
 
@@ -131,7 +131,9 @@ def settle_twins(text: str) -> tuple[str, bool]:
     reading is left as it is and the doubt is reported, for a person to decide
     -- except a run after katakana and before a kanji that ends in ー/一 (a
     long vowel sign ends the katakana word it lengthens: センター久保) or that
-    was read as katakana (the end of the word: ロイヤルコート星が丘). A lone ー
+    was read as katakana (the end of the word: ロイヤルコート星が丘), and a run
+    of two or more after a kanji and before katakana that ends in ー/一 (the
+    katakana word starts there and the sign lengthens it: 住民基本台帳カード). A lone ー
     after a kanji is 一 (須磨区ーノ谷町): nothing after a kanji is lengthened.
     """
     out = list(text)
@@ -155,6 +157,8 @@ def settle_twins(text: str) -> tuple[str, bool]:
             sides = {"kana"}
         if left == "kana" and right == "kanji" and all(_script(c) == "kana" for c in text[i:end]):
             sides = {"kana"}  # read as the end of the katakana word: コート星が丘
+        if left == "kanji" and right == "kana" and end - i > 1 and text[end - 1] in "ー一":
+            sides = {"kana"}  # a long vowel sign inside the katakana word it starts: 台帳カード
         if len(sides) == 1:
             want = sides.pop()
             for j in range(i, end):

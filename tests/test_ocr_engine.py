@@ -154,6 +154,20 @@ def test_length_constrained_decoding_adds_the_character_a_comb_says_is_there(
     assert exact.confidence < greedy.confidence  # the model did not see it that way
 
 
+def test_twins_drawn_alike_share_their_probability(engine: OnnxEngine) -> None:
+    # ホーム with the model torn between ー and 一 (the same stroke): the stroke is
+    # sure, which of the two its neighbours decide (charsets.settle_twins)
+    ho, bar, one, mu = (engine._index[c][0] for c in "ホー一ム")
+    probs = np.full((5, len(engine.classes)), 1e-6, np.float32)
+    probs[0, ho], probs[1, 0], probs[3, 0], probs[4, mu] = 0.95, 0.95, 0.95, 0.95
+    probs[2, bar], probs[2, one] = 0.5, 0.45
+    text = engine.decode(probs, charsets.text_charset())
+    assert text.text == "ホーム" and text.confidence > 0.9
+    probs[2, one] = 1e-6
+    probs[2, engine._index["二"][0]] = 0.45  # a rival that is not its twin is a doubt
+    assert engine.decode(probs, charsets.text_charset()).confidence < 0.6
+
+
 def test_best_path_of_length_is_none_when_too_short() -> None:
     sub = np.full((2, 3), 1 / 3, np.float32)
     assert best_path_of_length(sub, 3) is None

@@ -45,7 +45,8 @@ def test_twins_are_decided_by_their_neighbours() -> None:
     assert charsets.settle_twins("井ロクリニック") == ("井ロクリニック", True)  # left to a person
     assert charsets.settle_twins("ケアプランセンタ一久保") == ("ケアプランセンター久保", False)
     assert charsets.settle_twins("金子一郎") == ("金子一郎", False)
-    assert charsets.settle_twins("台帳力一ド")[1]  # 力一 between kanji and kana: a person decides
+    assert charsets.settle_twins("台帳力一ド") == ("台帳カード", False)  # ー starts no word
+    assert charsets.settle_twins("井ロクリニック")[1]  # one twin between kanji and kana
     assert charsets.settle_twins("ロイヤルコート星が丘") == ("ロイヤルコート星が丘", False)
     assert charsets.settle_twins("ロイヤルコー卜星が丘")[1]  # read as a kanji: a person decides
     assert charsets.settle_twins("須磨区ーノ谷町") == ("須磨区一ノ谷町", False)
@@ -54,6 +55,7 @@ def test_twins_are_decided_by_their_neighbours() -> None:
 
 def test_old_forms_become_todays_outside_names() -> None:
     assert charsets.today_forms("神戸市西區 公立學校共済組合") == "神戸市西区 公立学校共済組合"
+    assert charsets.today_forms("增田整形外科") == "増田整形外科"  # the recogniser's 增
     assert charsets.jis_level("区") == 1 and charsets.jis_level("區") == 2
     assert charsets.jis_level("髙") == 3 and charsets.jis_level("カ") == 0
 

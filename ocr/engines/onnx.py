@@ -19,6 +19,9 @@ Confidence: each character's probability is the best renormalised
 probability over its CTC run; the crop's confidence is the lowest character
 probability, lowered further when a blank step nearly emitted a character (a
 possibly dropped character). One doubtful character makes a doubtful field.
+Classes that are one mark (a dot drawn as . ・ •) or twins drawn alike (ー/一,
+ロ/口: :data:`ocr.charsets.TWINS`) share their probability: the stroke is
+sure, and which twin it is its neighbours decide (:func:`ocr.charsets.settle_twins`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ocr.charsets import jis_level
+from ocr.charsets import TWINS, jis_level
 from ocr.engine import Charset, Recognition, per_crop
 from shinsei.errors import EngineNotInstalledError
 
@@ -112,6 +115,7 @@ class OnnxEngine:
         for i, ch in enumerate(self.classes[1:], start=1):
             self._index.setdefault(ch, []).append(i)
         self._masks: dict[str, tuple[np.ndarray, list[str], np.ndarray, np.ndarray]] = {}
+        self._sharing: dict[str, dict[str, np.ndarray]] = {}
 
     # -- charsets ---------------------------------------------------------------
 
@@ -151,6 +155,22 @@ class OnnxEngine:
         result = (np.asarray(idx, dtype=np.int64), texts, prior, letters)
         self._masks[key] = result
         return result
+
+    def _shared(self, charset: Charset, texts: list[str]) -> dict[str, np.ndarray]:
+        """For each character that shares its probability, the classes it shares it with."""
+        key = "\x00any" if charset is None else charset
+        cached = self._sharing.get(key)
+        if cached is not None:
+            return cached
+        groups = [SAME_MARK, *({ch, twin} for ch, twin in TWINS.items())]
+        shared: dict[str, np.ndarray] = {}
+        for group in groups:
+            members = np.array([j for j, t in enumerate(texts) if t in group], np.int64)
+            if len({texts[j] for j in members}) > 1:
+                for j in members:
+                    shared[texts[j]] = members
+        self._sharing[key] = shared
+        return shared
 
     # -- preprocessing ----------------------------------------------------------
 
@@ -232,10 +252,12 @@ class OnnxEngine:
         text = "".join(texts[k] for k in chars)
         if not chars:
             return Recognition("", float(sub[:, 0].min()) if len(sub) else 0.0, [], [])
-        # marks that mean the same (a dot drawn as . ・ •) share their probability
+        # marks that mean the same (a dot drawn as . ・ •) share their probability, and so
+        # do twins drawn alike (ー/一, ロ/口): their neighbours decide which (settle_twins)
+        shared = self._shared(charset, texts)
         for n, k in enumerate(chars):
-            if texts[k] in SAME_MARK:
-                members = [j for j, t in enumerate(texts) if t in SAME_MARK]
+            members = shared.get(texts[k])
+            if members is not None:
                 a, b = steps[n]
                 confs[n] = max(confs[n], float(sub[a : b + 1, members].sum(axis=1).max()))
         sure = [c for k, c in zip(chars, confs, strict=True) if letters[k]] or [1.0]
