@@ -373,13 +373,18 @@ def _trim_strays(ink: np.ndarray, char_h: float) -> np.ndarray:
     return out
 
 
+#: A dot is at most this share of the line's height across (a printed ・ is about a third).
+DOT_SIZE = 0.35
+
+
 def _dots(ink: np.ndarray, height: float) -> list[float]:
     """X of small, solid blobs at mid-height (see :attr:`TextLine.dots`)."""
     n, _, stats, cents = cv2.connectedComponentsWithStats(ink, connectivity=8)
     out = []
     for i in range(1, n):
         _, y, w, h, area = (int(v) for v in stats[i])
-        small = max(w, h) <= 0.3 * height and area >= 6 and area >= 0.4 * w * h
+        small = max(w, h) <= DOT_SIZE * height and area >= 6 and area >= 0.4 * w * h
+        small = small and 0.5 <= w / h <= 2.0  # round: a dash is no dot
         middle = 0.25 * height <= cents[i][1] <= 0.75 * height
         if small and middle:
             out.append(float(cents[i][0]))

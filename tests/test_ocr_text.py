@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
+import pytest
+
 from forms.loader import load_form
 from ocr import charsets
 from ocr.engine import Recognition
@@ -16,6 +20,7 @@ from ocr.fields import (
     with_space,
 )
 from ocr.preprinted import luhn_ok, registry_glyphs, registry_value
+from ocr.regions import _dots
 from shinsei.residents import registry
 
 
@@ -166,3 +171,12 @@ def test_registry_glyphs_only_for_variant_spellings() -> None:
     read = member.name.replace("﨑", "崎")
     assert registry_glyphs(read, member) == member.name
     assert registry_glyphs("別人\u3000太郎", member) is None
+
+
+def test_a_printed_dot_is_found_between_the_digits_and_a_dash_is_not() -> None:
+    ink = np.zeros((33, 200), np.uint8)
+    ink[2:31, 10:20] = 1  # a digit's stem, the line's height
+    cv2.circle(ink, (60, 16), 5, 1, -1)  # a printed ・: 11 px across, a third of the line
+    ink[15:19, 100:112] = 1  # a dash at mid-height
+    cv2.circle(ink, (150, 16), 8, 1, -1)  # a blob half the line high: a character's part
+    assert _dots(ink, 33.0) == [pytest.approx(60.0, abs=1)]
