@@ -23,6 +23,7 @@ one deliberate exception (see ocr/README.md).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import cache
 
 from forms.schema import Charset as CharsetName
@@ -121,7 +122,7 @@ def _script(ch: str) -> str:
     return "other"
 
 
-def settle_twins(text: str) -> tuple[str, bool]:
+def settle_twins(text: str, names: Collection[str] = ()) -> tuple[str, bool]:
     """Katakana/kanji look-alikes decided by their neighbours; whether one stays in doubt.
 
     ロ between kanji is 口, 口 between katakana is ロ (the recogniser sees the
@@ -135,6 +136,9 @@ def settle_twins(text: str) -> tuple[str, bool]:
     of two or more after a kanji and before katakana that ends in ー/一 (the
     katakana word starts there and the sign lengthens it: 住民基本台帳カード). A lone ー
     after a kanji is 一 (須磨区ーノ谷町): nothing after a kanji is lengthened.
+    And a lone twin after kanji and before katakana is the kanji when the
+    kanji before it and it end one of ``names`` (family names: 谷ロクリニック is
+    谷口クリニック when 谷口 is a name the city knows).
     """
     out = list(text)
     doubt = False
@@ -159,6 +163,8 @@ def settle_twins(text: str) -> tuple[str, bool]:
             sides = {"kana"}  # read as the end of the katakana word: コート星が丘
         if left == "kanji" and right == "kana" and end - i > 1 and text[end - 1] in "ー一":
             sides = {"kana"}  # a long vowel sign inside the katakana word it starts: 台帳カード
+        if left == "kanji" and right == "kana" and end == i + 1 and _ends_name(text, i, names):
+            sides = {"kanji"}  # the end of a family name: 谷口クリニック
         if len(sides) == 1:
             want = sides.pop()
             for j in range(i, end):
@@ -168,6 +174,17 @@ def settle_twins(text: str) -> tuple[str, bool]:
             doubt = True
         i = end
     return "".join(out), doubt
+
+
+def _ends_name(text: str, at: int, names: Collection[str]) -> bool:
+    """Whether the kanji before ``text[at]`` and its kanji twin end one of ``names``."""
+    if not names:
+        return False
+    twin = text[at] if _script(text[at]) == "kanji" else TWINS[text[at]]
+    start = at
+    while start > 0 and _script(text[start - 1]) == "kanji":
+        start -= 1
+    return any(text[k:at] + twin in names for k in range(start, at))
 
 
 def jis_level(ch: str) -> int:

@@ -46,6 +46,7 @@ from ocr.regions import (
 )
 from ocr.templates import Template
 from shinsei.model import FieldStatus, FieldValue
+from shinsei.residents import registry
 
 ERA_KANJI = {"meiji": "明治", "taisho": "大正", "showa": "昭和", "heisei": "平成", "reiwa": "令和"}
 
@@ -610,7 +611,7 @@ def finish_text(
         raw = spell_small_kana(raw)
     twin_doubt = False
     if raw is not None and field_charset(spec) == text_charset():
-        raw, twin_doubt = settle_twins(tidy_text(raw))
+        raw, twin_doubt = settle_twins(tidy_text(raw), registry().family_names)
         if spec.normalize != "name":
             raw = today_forms(raw)
     flags = list(draft.flags)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -96,6 +96,11 @@ class ResidentRegistry:
 
     def members(self) -> list[Member]:
         return list(self._members.values())
+
+    @cached_property
+    def family_names(self) -> frozenset[str]:
+        """Every family name (姓) in the registry: the surnames the city knows."""
+        return frozenset(m.name.split("\u3000")[0] for m in self._members.values())
 
 
 @cache

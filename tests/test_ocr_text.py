@@ -52,6 +52,10 @@ def test_twins_are_decided_by_their_neighbours() -> None:
     assert charsets.settle_twins("金子一郎") == ("金子一郎", False)
     assert charsets.settle_twins("台帳力一ド") == ("台帳カード", False)  # ー starts no word
     assert charsets.settle_twins("井ロクリニック")[1]  # one twin between kanji and kana
+    names = {"井口", "谷口"}  # family names the city knows: the twin ends one
+    assert charsets.settle_twins("井ロクリニック", names) == ("井口クリニック", False)
+    assert charsets.settle_twins("長谷ロクリニック", names) == ("長谷口クリニック", False)
+    assert charsets.settle_twins("森ロクリニック", names)[1]  # 森口: not a name it knows
     assert charsets.settle_twins("ロイヤルコート星が丘") == ("ロイヤルコート星が丘", False)
     assert charsets.settle_twins("ロイヤルコー卜星が丘")[1]  # read as a kanji: a person decides
     assert charsets.settle_twins("須磨区ーノ谷町") == ("須磨区一ノ谷町", False)
