@@ -241,6 +241,9 @@ class TextLine:
     dots: list[float] = field(default_factory=list)
     """x (crop pixels) of small round blobs at mid-height: a written ・ the
     recogniser may overlook between two digits (1234・567)."""
+    flat: np.ndarray | None = None
+    """Per crop column, whether its only ink is a thin band at mid-height: where
+    a written hyphen runs (078-123-4567), even one that touches its digits."""
 
 
 def _strikes(ink: np.ndarray, char_h: float) -> np.ndarray:
@@ -391,6 +394,18 @@ def _dots(ink: np.ndarray, height: float) -> list[float]:
     return out
 
 
+def _flat_columns(ink: np.ndarray, height: float) -> np.ndarray:
+    """Columns whose ink is one thin band at mid-height (see :attr:`TextLine.flat`)."""
+    rows = np.arange(ink.shape[0])[:, None]
+    inked = ink > 0
+    has = inked.any(axis=0)
+    top = np.where(has, np.where(inked, rows, ink.shape[0]).min(axis=0), 0)
+    bottom = np.where(has, np.where(inked, rows, -1).max(axis=0), 0)
+    rows_in_all = ink.shape[0]
+    middle = (top >= 0.2 * rows_in_all) & (bottom <= 0.8 * rows_in_all)
+    return has & middle & (bottom - top + 1 <= 0.25 * height)
+
+
 def text_line(c: Cut) -> TextLine | None:
     """The writing in a cleaned free-text box, ``None`` when the box is blank.
 
@@ -418,7 +433,14 @@ def text_line(c: Cut) -> TextLine | None:
     box = (c.box[0] + x, c.box[1] + y, w, h)
     height = float(bbox[3])
     return TextLine(
-        crop, corrected, total, box, column_gaps(line_ink), height, _dots(line_ink, height)
+        crop,
+        corrected,
+        total,
+        box,
+        column_gaps(line_ink),
+        height,
+        _dots(line_ink, height),
+        _flat_columns(line_ink, height),
     )
 
 

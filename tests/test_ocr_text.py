@@ -16,11 +16,12 @@ from ocr.fields import (
     raw_text,
     snap,
     spell_small_kana,
+    with_dashes,
     with_dots,
     with_space,
 )
 from ocr.preprinted import luhn_ok, registry_glyphs, registry_value
-from ocr.regions import _dots
+from ocr.regions import _dots, _flat_columns
 from shinsei.residents import registry
 
 
@@ -184,3 +185,23 @@ def test_a_printed_dot_is_found_between_the_digits_and_a_dash_is_not() -> None:
     ink[15:19, 100:112] = 1  # a dash at mid-height
     cv2.circle(ink, (150, 16), 8, 1, -1)  # a blob half the line high: a character's part
     assert _dots(ink, 33.0) == [pytest.approx(60.0, abs=1)]
+
+
+def test_a_hyphen_the_ink_shows_between_two_digits_is_put_back() -> None:
+    # 078-714 4348 read with the second hyphen lost; it touches both 4s in the ink
+    centres = [19, 55, 78, 102, 126, 161, 196, 244, 279, 302, 338]
+    read = Recognition(
+        "078-7144348", 0.5, [1.0] * 11, [((c - 5) / 347, (c + 5) / 347) for c in centres]
+    )
+    ink = np.zeros((51, 347), np.uint8)
+    for c in centres:
+        ink[5:46, c - 8 : c + 8] = 1  # the characters, the line's full height
+    ink[30:34, 204:236] = 1  # the hyphen, thin, a little below the middle
+    part = Part("", height=45.0, width=347, flat=_flat_columns(ink, 45.0))
+    dashed = with_dashes(part, read)
+    assert dashed.text == "078-714-4348" and dashed.confidence == 0.9
+    part.flat = _flat_columns(np.where(np.arange(347) > 200, 0, ink).astype(np.uint8), 45.0)
+    assert with_dashes(part, read) == read  # no stroke in the step: as read
+    tight = Recognition("0787144348", 0.5, [1.0] * 10, read.spans[:3] + read.spans[4:])
+    part.flat = _flat_columns(ink, 45.0)
+    assert with_dashes(part, tight).text == "0787144348"  # one hyphen short: not a phone's shape
