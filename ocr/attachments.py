@@ -104,19 +104,26 @@ def _title(small: np.ndarray) -> Box | None:
     )
     big[0] = True
     ink[big[labels]] = 0
-    rows = np.nonzero(ink.any(axis=1))[0]
-    if len(rows) == 0:
-        return None
-    start = end = int(rows[0])
-    while end + 1 < ink.shape[0] and ink[end + 1].any():
-        end += 1
-    band = ink[start : end + 1]
-    cols = np.nonzero(band.any(axis=0))[0]
-    # the line's first group of words: a passbook's bank name, not the column
-    # headings of the facing page on the same line
-    gaps = np.nonzero(np.diff(cols) > band.shape[0])[0]
-    last = int(cols[gaps[0]]) if len(gaps) else int(cols[-1])
-    return (int(cols[0]), start, last + 1 - int(cols[0]), end + 1 - start)
+    inked = ink.any(axis=1)
+    start = 0
+    while True:
+        rows = np.nonzero(inked[start:])[0]
+        if len(rows) == 0:
+            return None
+        start = end = start + int(rows[0])
+        while end + 1 < ink.shape[0] and inked[end + 1]:
+            end += 1
+        band = ink[start : end + 1]
+        cols = np.nonzero(band.any(axis=0))[0]
+        # the line's first group of words: a passbook's bank name, not the column
+        # headings of the facing page on the same line
+        gaps = np.nonzero(np.diff(cols) > band.shape[0])[0]
+        last = int(cols[gaps[0]]) if len(gaps) else int(cols[-1])
+        if last + 1 - int(cols[0]) >= band.shape[0]:
+            return (int(cols[0]), start, last + 1 - int(cols[0]), end + 1 - start)
+        # narrower than high: a broken rule's piece (the fold between a passbook's
+        # pages), not a line of words; look below it
+        start = end + 1
 
 
 @dataclass

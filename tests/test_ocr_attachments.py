@@ -105,3 +105,16 @@ def test_a_card_on_a_sheet_the_scanner_lit_unevenly_is_still_card_sized(tmp_path
     path.write_bytes(envelope.data)
     (doc,) = extract_files([path])
     assert doc.attachments == envelope.truth["attachments"] == ["id_copy"]
+
+
+def test_a_passbook_copy_whose_fold_is_broken_by_the_scan_is_found(tmp_path: Path) -> None:
+    # scan_0063 of seed 10600 (printed): an open passbook whose fold, scanned faint,
+    # came out as short pieces of rule at the top of the block; one was taken for the
+    # title line, nothing bank-like was read, and a clean application lost its passbook
+    options = GenOptions(count=63, seed=10600, style="printed", defect_rate=0.45, unknown_rate=0)
+    envelope = build_envelope(plan_batch(options)[62])
+    path = tmp_path / envelope.file_name
+    path.write_bytes(envelope.data)
+    (doc,) = extract_files([path])
+    assert sorted(doc.attachments) == sorted(envelope.truth["attachments"])
+    assert "passbook_copy" in doc.attachments
