@@ -93,6 +93,10 @@ def _has_photo(small: np.ndarray, box: Box, mm: float) -> bool:
     return False
 
 
+#: Ink blobs smaller than this (pixels, at :data:`TITLE_SCALE`) are scanner noise.
+SPECK_PX = 6
+
+
 def _title(small: np.ndarray) -> Box | None:
     """The first text line of a block (at :data:`TITLE_SCALE`), a photo or other big blob
     left out.
@@ -102,8 +106,10 @@ def _title(small: np.ndarray) -> Box | None:
     big = (stats[:, cv2.CC_STAT_HEIGHT] > small.shape[0] * 0.12) | (
         stats[:, cv2.CC_STAT_WIDTH] > small.shape[1] * 0.5
     )
+    # and specks: a black-and-white scan's noise is no line of words
+    tiny = stats[:, cv2.CC_STAT_AREA] < SPECK_PX
     big[0] = True
-    ink[big[labels]] = 0
+    ink[(big | tiny)[labels]] = 0
     inked = ink.any(axis=1)
     start = 0
     while True:

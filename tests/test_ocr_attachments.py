@@ -118,3 +118,15 @@ def test_a_passbook_copy_whose_fold_is_broken_by_the_scan_is_found(tmp_path: Pat
     (doc,) = extract_files([path])
     assert sorted(doc.attachments) == sorted(envelope.truth["attachments"])
     assert "passbook_copy" in doc.attachments
+
+
+def test_specks_of_a_black_and_white_scan_are_no_title_line(tmp_path: Path) -> None:
+    # scan_0055 of seed 11700 (printed): a passbook copy upside down on a black-and-white
+    # scan; a speck of noise above the block was taken for its first line
+    options = GenOptions(count=55, seed=11700, style="printed", defect_rate=0.45, unknown_rate=0)
+    envelope = build_envelope(plan_batch(options)[54])
+    path = tmp_path / envelope.file_name
+    path.write_bytes(envelope.data)
+    (doc,) = extract_files([path])
+    assert sorted(doc.attachments) == sorted(envelope.truth["attachments"])
+    assert "passbook_copy" in doc.attachments
