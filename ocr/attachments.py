@@ -110,7 +110,7 @@ def _title(small: np.ndarray) -> Box | None:
     tiny = stats[:, cv2.CC_STAT_AREA] < SPECK_PX
     big[0] = True
     ink[(big | tiny)[labels]] = 0
-    inked = ink.any(axis=1)
+    inked = np.count_nonzero(ink, axis=1) > 0
     start = 0
     while True:
         rows = np.nonzero(inked[start:])[0]
