@@ -93,6 +93,28 @@ def _has_photo(small: np.ndarray, box: Box, mm: float) -> bool:
     return False
 
 
+def _side_by_side(small: np.ndarray, box: Box, mm: float) -> bool:
+    """Whether a block is two copies side by side: blank paper down its middle.
+
+    A card copied front and back and fed sideways is as wide as an open
+    passbook, but its two halves stand apart; a passbook's pages meet at
+    the fold.
+    """
+    x, y, w, h = box
+    region = small[y : y + h, x : x + w]
+    inked = np.count_nonzero(region < paper_level(small) * 0.7, axis=0) > 0
+    middle = inked[int(0.3 * w) : int(0.7 * w)]
+    run = longest = 0
+    for ink in middle:
+        run = 0 if ink else run + 1
+        longest = max(longest, run)
+    return longest * mm >= SIDE_BY_SIDE_GAP_MM
+
+
+#: The blank gap between two copies side by side (mm).
+SIDE_BY_SIDE_GAP_MM = 3.0
+
+
 #: Ink blobs smaller than this (pixels, at :data:`TITLE_SCALE`) are scanner noise.
 SPECK_PX = 6
 
@@ -164,8 +186,10 @@ def sort_page(page: Page, reading: PageReading) -> PageKind | TitleCheck:
         if h_mm <= PASSBOOK_SURE * w_mm:
             return "passbook_copy"
         # as low as a short letter: a passbook's first line names its bank
-        # (the copy may have gone through the scanner upside down)
-        return TitleCheck(_Block(gray, box).titles((0, 180)), "other")
+        # (the copy may have gone through the scanner upside down); two cards
+        # side by side (front and back, fed sideways) are an ID copy otherwise
+        pair = _side_by_side(small, box, mm) and CARD_MM[0] <= h_mm <= CARD_MM[1]
+        return TitleCheck(_Block(gray, box).titles((0, 180)), "id_copy" if pair else "other")
     crops: list[np.ndarray] = []
     block = _Block(gray, box)
     if PASSBOOK_MIN_MM <= h_mm <= 220 and 60 <= w_mm <= PASSBOOK_MAX_HEIGHT * h_mm:

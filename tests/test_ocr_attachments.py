@@ -130,3 +130,15 @@ def test_specks_of_a_black_and_white_scan_are_no_title_line(tmp_path: Path) -> N
     (doc,) = extract_files([path])
     assert sorted(doc.attachments) == sorted(envelope.truth["attachments"])
     assert "passbook_copy" in doc.attachments
+
+
+def test_a_card_copied_front_and_back_and_fed_sideways_is_an_id_copy(tmp_path: Path) -> None:
+    # printed_0183 of seed 11900: a health insurance card, front and back side by side
+    # on a black-and-white scan, as wide as an open passbook; its title is no bank's,
+    # and it was sorted "other" -- a clean kyufukin application without its ID copy
+    options = GenOptions(count=183, seed=11900, style="printed", prefix="printed")
+    envelope = build_envelope(plan_batch(options)[182])
+    path = tmp_path / envelope.file_name
+    path.write_bytes(envelope.data)
+    (doc,) = extract_files([path])
+    assert doc.attachments == envelope.truth["attachments"] == ["id_copy"]
