@@ -290,8 +290,8 @@ def _respaced(read: str, reference: str) -> str | None:
     return spaced if spaced != read else None
 
 
-#: Katakana and kanji a recogniser cannot tell apart in a name (トミ read 卜三).
-LOOKALIKES = str.maketrans("卜三口工力二八夕一", "トミロエカニハター")
+#: Characters a recogniser cannot tell apart in a name (トミ read 卜三, 子 read 了 in print).
+LOOKALIKES = str.maketrans("卜三口工力二八夕一了", "トミロエカニハター子")
 
 
 def _lookalike_key(text: str) -> str:
@@ -338,8 +338,8 @@ SPELLS: dict[str, Callable[[_References, str], str | None]] = {
 the resident's registry kana only in the size of a kana (キヨコ / キョコ) or in
 voicing marks the reader lost (ウエタ for ウエダ) takes the registry's
 spelling; a name that differs from the registry's only in where the space
-between family and given name falls, or in katakana/kanji look-alikes (卜三
-for トミ), takes the registry's spacing and look-alikes (variant kanji stay
+between family and given name falls, or in look-alikes (卜三 for トミ, 了 for
+子), takes the registry's spacing and look-alikes (variant kanji stay
 as written: 髙 stays 髙). Flagged ``registry_spelling``; ``raw`` keeps what was
 read. The account holder takes only the head of household's lost voicing
 marks: there a resident writes the bank's kana sizes, シユン, as often as the

@@ -382,7 +382,7 @@ def with_space(part: Part, r: Recognition) -> tuple[str, float]:
 #: Confidence of a ・ the ink shows between two digits: a small solid blob at
 #: mid-height where the recogniser put a dot, or where it put nothing.
 INKED_DOT = 0.9
-DOT_MARKS = frozenset(".．・･•∙")
+DOT_MARKS = frozenset(".．・･•∙:：")
 
 
 def with_dots(part: Part, r: Recognition) -> Recognition:

@@ -232,6 +232,8 @@ def test_katakana_read_as_look_alike_kanji_in_a_name_is_spelled_as_registered() 
     assert spelled == "工藤　トミ"
     assert _as_registry("髙橋　卜三", "高橋　トミ") == "髙橋　トミ"  # the variant stays as written
     assert _as_registry("工藤　卜二", "工藤　トミ") is None  # 二 is no ミ
+    assert _as_registry("中島　正了", "中島　正子") == "中島　正子"  # 子 printed, read 了
+    assert _as_registry("中島　了", "中島　正子") is None
     assert corroborate(load_form("kaigo_nintei"), values) == ["name"]
 
 

@@ -60,6 +60,7 @@ def test_twins_are_decided_by_their_neighbours() -> None:
     assert charsets.settle_twins("ロイヤルコート星が丘") == ("ロイヤルコート星が丘", False)
     assert charsets.settle_twins("ロイヤルコー卜星が丘")[1]  # read as a kanji: a person decides
     assert charsets.settle_twins("須磨区ーノ谷町") == ("須磨区一ノ谷町", False)
+    assert charsets.tidy_text("32752361:1074") == "32752361・1074"  # a ・ read as a colon
     assert charsets.settle_twins("区ーノ谷")[0] == "区一ノ谷"
 
 

@@ -47,7 +47,7 @@ STRIDE = 8  # input columns per output time step
 MAX_BATCH_PIXELS = 48 * 8000  # one model call's input, in pixels of height 48
 PAD_WASTE = 1.08  # a batch may pad to at most this much of its crops' own width
 MARGIN = 0.2  # white border added around a tight crop, as a fraction of its height
-SAME_MARK = frozenset(".．・･•∙°")
+SAME_MARK = frozenset(".．・･•∙°:：")
 """Classes a reader takes for one mark: a written dot (:func:`ocr.charsets.tidy_text`
 turns any of them between digits into ・)."""
 LEVEL_PRIOR = {0: 1.0, 1: 1.0, 2: 0.12, 3: 0.06}
