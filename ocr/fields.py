@@ -705,10 +705,14 @@ def plausible(spec: FieldSpec, value: Any) -> bool:
     """Whether a value has the shape its kind always has (else the reading is doubted).
 
     A Japanese phone number is three groups of 10 or 11 digits in all; a
-    reading with two groups has almost always lost a hyphen.
+    reading with two groups has almost always lost a hyphen. A person's name
+    is a family name and a given name: one character alone is a stray stroke
+    (a blank box's 一), not a name.
     """
     if spec.charset is CharsetName.PHONE and isinstance(value, str):
         return phone_shaped(value)
+    if spec.normalize == "name" and isinstance(value, str):
+        return len("".join(value.split())) >= 2
     return True
 
 

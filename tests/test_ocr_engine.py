@@ -163,6 +163,8 @@ def test_twins_drawn_alike_share_their_probability(engine: OnnxEngine) -> None:
     probs[2, bar], probs[2, one] = 0.5, 0.45
     text = engine.decode(probs, charsets.text_charset())
     assert text.text == "ホーム" and text.confidence > 0.9
+    alone = probs[1:4].copy()  # the stroke without its neighbours: nothing decides it
+    assert engine.decode(alone, charsets.text_charset()).confidence < 0.6
     probs[2, one] = 1e-6
     probs[2, engine._index["二"][0]] = 0.45  # a rival that is not its twin is a doubt
     assert engine.decode(probs, charsets.text_charset()).confidence < 0.6

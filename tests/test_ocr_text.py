@@ -206,3 +206,9 @@ def test_a_hyphen_the_ink_shows_between_two_digits_is_put_back() -> None:
     tight = Recognition("0787144348", 0.5, [1.0] * 10, read.spans[:3] + read.spans[4:])
     part.flat = _flat_columns(ink, 45.0)
     assert with_dashes(part, tight).text == "0787144348"  # one hyphen short: not a phone's shape
+
+
+def test_one_character_alone_is_no_name() -> None:
+    spec = next(f for f in load_form("kaigo_nintei").fields if f.id == "applicant_name")
+    assert not plausible(spec, "一")  # a stray stroke in a blank box
+    assert plausible(spec, "吉田　勇")

@@ -253,11 +253,13 @@ class OnnxEngine:
         if not chars:
             return Recognition("", float(sub[:, 0].min()) if len(sub) else 0.0, [], [])
         # marks that mean the same (a dot drawn as . ・ •) share their probability, and so
-        # do twins drawn alike (ー/一, ロ/口): their neighbours decide which (settle_twins)
+        # do twins drawn alike (ー/一, ロ/口): their neighbours decide which (settle_twins).
+        # A twin alone has no neighbours to decide it: a lone stroke stays in doubt.
         shared = self._shared(charset, texts)
+        alone = sum(1 for k in chars if letters[k]) < 2
         for n, k in enumerate(chars):
             members = shared.get(texts[k])
-            if members is not None:
+            if members is not None and not (alone and texts[k] in TWINS):
                 a, b = steps[n]
                 confs[n] = max(confs[n], float(sub[a : b + 1, members].sum(axis=1).max()))
         sure = [c for k, c in zip(chars, confs, strict=True) if letters[k]] or [1.0]
