@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from forms.schema import RegistrationMarks
-from ocr.preprocess import INK_LEVEL, SMALL
+from ocr.preprocess import INK_LEVEL, SMALL, downscale
 
 MARK_MM = 5.0
 A4_WIDTH_MM = 210.0
@@ -117,7 +117,7 @@ def find_marks(gray: np.ndarray, small: np.ndarray | None = None) -> MarkSet:
     dot and fails), and the first that passes is the corner's mark.
     """
     if small is None:
-        small = cv2.resize(gray, None, fx=SMALL, fy=SMALL, interpolation=cv2.INTER_AREA)
+        small = downscale(gray, SMALL)
     sh, sw = small.shape
     scale_x, scale_y = gray.shape[1] / sw, gray.shape[0] / sh
     # Marks are 5 mm; the short side of an A4 page is 210 mm.

@@ -67,7 +67,7 @@ def text_charset() -> str:
 
 
 _DASHES = "-－−‐―—一ｰ"
-_DIGIT_DOT = re.compile(r"(?<=[0-9])\s*[•·∙.．･°˚:：]\s*(?=[0-9])")
+_DIGIT_DOT = re.compile(r"(?<=[0-9])\s*[•·∙●.．･°˚:：]\s*(?=[0-9])")
 
 #: Old character forms (旧字体) and the forms official writing uses today (新字体).
 #: A recogniser trained on Chinese text reads 区 as 區 and 会 as 會; addresses and

@@ -39,7 +39,9 @@ use (三宮店). Never when the list offers two (a person chooses), nor when the
 doubtful character could be a real name either way: that is a question of
 which branch, and a misread branch would send the money elsewhere. Japan
 Post's list decides a doubtful character of an address's city and town the
-same way, from its postal code. And the registry decides one or two doubtful
+same way, from its postal code. Where no one character can be pointed at
+(a character the engine dropped: 神 for 神戸), the engine's own lattice
+scores every listed name of the bank or branch list (:func:`_as_seen`). And the registry decides one or two doubtful
 characters of a resident's own furigana and address (flag
 ``registry_spelling``) once the form's number has found them and their name
 or birth date agrees: タリヤ with リ in doubt is their タツヤ; a reading that is
@@ -51,10 +53,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from functools import cache
 
 from forms.schema import FieldSpec, FormSpec
 from ocr import preprinted
 from ocr.confidence import auto_accept, status_for
+from ocr.engine import Recognition
 from shinsei.model import FieldValue
 from shinsei.residents import Household, Member, registry
 from validators.japanese import kana_key
@@ -75,8 +79,15 @@ def _kana(text: str) -> str:
 class _References:
     """The reference data of one document, looked up once and only when asked."""
 
-    def __init__(self, form: FormSpec, values: dict[str, FieldValue]) -> None:
+    def __init__(
+        self,
+        form: FormSpec,
+        values: dict[str, FieldValue],
+        seen: Mapping[str, Recognition] | None = None,
+    ) -> None:
         self.values = values
+        self.seen = seen or {}
+        """The engine's own reading of a field, with its lattice (:data:`LATTICE_LISTS`)."""
         self.about = {f.confirm_by: f.id for f in form.fields if f.confirm_by}
         """The field that holds each attribute of the resident (``member.name`` → ``name``)."""
 
@@ -462,9 +473,18 @@ def _bank_spelling(refs: _References, fv: FieldValue) -> Spelled | None:
     from validators.normalize import BANK_SUFFIXES, strip_suffix
     from validators.reference import bank, bank_spellings, find_banks, find_branches
 
-    if not isinstance(fv.value, str) or find_banks(fv.value):
+    if not isinstance(fv.value, str):
         return None
     kind, branch = refs.value("bank_type"), refs.value("branch_name")
+    found = find_banks(fv.value)
+    if found:
+        # listed as read, but for the kana's script (リそな for りそな: the twins ー/一 and
+        # リ/り are drawn alike): the list's spelling
+        if len(found) == 1 and kind in (None, found[0].type):
+            name = strip_suffix(found[0].name, BANK_SUFFIXES)
+            if name != fv.value and _kana(name) == _kana(fv.value):
+                return name, CONFIRMED, LISTED
+        return None
 
     def of_type(code: str) -> bool:
         ref = bank(code)
@@ -476,8 +496,10 @@ def _bank_spelling(refs: _References, fv: FieldValue) -> Spelled | None:
     # with_branch's names are of_type's too: where the first is ambiguous, so is the
     # second. The branch is evidence of its own: with it, two doubtful characters
     # may be decided (みずぽ read with ず and ぽ in doubt: みずほ, not みなと, has 長田).
-    listed = _as_listed(fv, bank_spellings(), with_branch, doubts=2) or _as_listed(
-        fv, bank_spellings(), of_type
+    listed = (
+        _as_listed(fv, bank_spellings(), with_branch, doubts=2)
+        or _as_listed(fv, bank_spellings(), of_type)
+        or _as_seen(refs.seen.get(fv.field_id), _written_banks(kind))
     )
     if listed is None:
         return None
@@ -494,8 +516,85 @@ def _branch_spelling(refs: _References, fv: FieldValue) -> Spelled | None:
     banks = find_banks(bank_name, refs.value("bank_type")) if bank_name else []
     if len(banks) != 1 or not isinstance(fv.value, str) or find_branches(banks[0].code, fv.value):
         return None
-    listed = _as_listed(fv, branch_spellings(banks[0].code))
+    spellings = branch_spellings(banks[0].code)
+    listed = _as_listed(fv, spellings) or _as_seen(
+        refs.seen.get(fv.field_id), _written_branches(spellings)
+    )
     return (*listed, LISTED) if listed is not None else None
+
+
+@cache
+def _written_banks(kind: str | None) -> dict[str, str]:
+    """Every way a resident writes each bank of type ``kind`` (any type when ``None``),
+    to its code: its name with and without its type words (三井住友, 三井住友銀行).
+    """
+    from validators.normalize import BANK_SUFFIXES, strip_suffix
+    from validators.reference import WRITTEN_TYPES, bank, bank_spellings
+
+    out: dict[str, str] = {}
+    for code in sorted({c for codes in bank_spellings().values() for c in codes}):
+        ref = bank(code)
+        if ref is None or kind not in (None, ref.type):
+            continue
+        stem = strip_suffix(ref.name, BANK_SUFFIXES)
+        for word in ("", *(w for w, t in WRITTEN_TYPES if t == ref.type)):
+            out.setdefault(stem + word, code)
+    return out
+
+
+def _written_branches(spellings: Mapping[str, frozenset[str]]) -> dict[str, str]:
+    """Every way a resident writes each branch of ``spellings`` (三宮, 三宮支店, 三宮店 → 三宮)."""
+    from validators.reference import WRITTEN_BRANCH_SUFFIXES
+
+    names = {n for group in spellings.values() for n in group}
+    return {n + suffix: n for n in names for suffix in WRITTEN_BRANCH_SUFFIXES}
+
+
+LATTICE_LISTS = frozenset({"bank", "branch"})
+"""References whose fields the engine keeps its lattice for (:func:`_as_seen`)."""
+
+UNLISTED = 0.02
+"""How much the engine's own reading weighs against the listed names in :func:`_as_seen`
+(the odds that a resident wrote a name the list does not have, as the engine read it)."""
+
+SEEN_FLOOR = 1e-3
+"""A character the engine gave less than this anywhere in the crop is not there."""
+
+
+def _as_seen(read: Recognition | None, written: Mapping[str, str]) -> tuple[str, float] | None:
+    """The listed name the crop most likely shows, by the engine's lattice, and how sure.
+
+    ``written`` maps every way of writing each listed name (三宮, 三宮支店, …)
+    to the name. Each way is scored by how likely the engine finds it in the
+    crop, the ways of one name summed. The name is as sure as its share of all
+    the names' likelihood and of the engine's own reading weighed by
+    :data:`UNLISTED`: a character the engine dropped (神 for 神戸, 戸 at 0.18
+    against the blank) leaves the listed name nearly as likely as the reading
+    and far likelier than any other name; a character the engine read firmly
+    otherwise leaves it far behind. ``None`` when no name is more likely than
+    not, or without a lattice.
+    """
+    if read is None or read.lattice is None or not read.text:
+        return None
+    present = _present(read, {ch for text in written for ch in text})
+    ways = sorted(text for text in written if set(text) <= present)
+    if not ways:
+        return None
+    scores = read.lattice.likelihood([*ways, read.text])
+    by_name: dict[str, float] = {}
+    for text, score in zip(ways, scores[:-1], strict=False):
+        by_name[written[text]] = by_name.get(written[text], 0.0) + float(score)
+    best = max(by_name, key=lambda n: by_name[n])
+    total = sum(by_name.values()) + UNLISTED * float(scores[-1])
+    sure = by_name[best] / total if total > 0 else 0.0
+    return (best, min(sure, CONFIRMED)) if sure > 0.5 else None
+
+
+def _present(read: Recognition, characters: set[str]) -> set[str]:
+    """Those of ``characters`` the engine saw somewhere in the crop (:data:`SEEN_FLOOR`)."""
+    lattice = read.lattice
+    assert lattice is not None
+    return {ch for ch in characters if lattice.peak(ch) >= SEEN_FLOOR}
 
 
 #: How people write a registry address's 丁目・番・号 (3丁目4番5号 as 3-4-5, 4番5号 as 4-5).
@@ -667,7 +766,9 @@ the address is. Before that, a resident's own address as the registry has it
 (:data:`DOUBTS`): what the list cannot decide is doubted."""
 
 
-def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
+def corroborate(
+    form: FormSpec, values: dict[str, FieldValue], seen: Mapping[str, Recognition] | None = None
+) -> list[str]:
     """Raise the confidence of doubtful readings their reference confirms; the ids confirmed.
 
     Also lowers to :data:`DOUBTED` a reading its reference nearly matches (:data:`DOUBTS`),
@@ -675,7 +776,7 @@ def corroborate(form: FormSpec, values: dict[str, FieldValue]) -> list[str]:
     decide (:data:`SPELLS`, :data:`REFERENCE_SPELLS`). A spelled field counts as
     confirmed when it ends at or above the auto-accept threshold.
     """
-    refs = _References(form, values)
+    refs = _References(form, values, seen)
     confirmed = []
     for spec in form.fields:
         fv = values.get(spec.id)

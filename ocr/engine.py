@@ -11,7 +11,7 @@ Write an engine::
     class MyEngine:
         name = "mine"
 
-        def recognize(self, crops, charset=None, lengths=None):
+        def recognize(self, crops, charset=None, lengths=None, lattices=None):
             charsets = per_crop(charset, len(crops))
             return [Recognition(text, conf, [conf] * len(text)) for ...]
 
@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_ENGINE",
     "Charset",
     "EngineNotInstalledError",
+    "Lattice",
     "OcrEngine",
     "Recognition",
     "UnknownEngineError",
@@ -75,6 +76,25 @@ class Recognition(NamedTuple):
     confidence: float
     char_confidences: list[float]
     spans: list[tuple[float, float]] | None = None
+    lattice: Lattice | None = None
+    """What the engine saw, to score other texts by (:class:`Lattice`); only where asked."""
+
+
+class Lattice(Protocol):
+    """How likely the engine finds any text in one crop, after reading it.
+
+    A closed list (the branches of the bank written) can then choose among
+    its names by what the engine saw rather than by what it wrote down: a
+    character the engine dropped or doubted still left its trace.
+    """
+
+    def likelihood(self, texts: Sequence[str]) -> np.ndarray:
+        """For each text, the probability that the crop shows it (0 where it cannot)."""
+        ...
+
+    def peak(self, character: str) -> float:
+        """The most probability the engine gave ``character`` anywhere in the crop."""
+        ...
 
 
 @runtime_checkable
@@ -93,6 +113,10 @@ class OcrEngine(Protocol):
     inked cell. An engine may use it to decode exactly that many characters
     and should lower its confidence when its own reading disagrees; it may
     also ignore it.
+
+    ``lattices``, when given, says which crops' results should carry a
+    :class:`Lattice` (a field a closed list may decide). An engine that
+    cannot score other texts ignores it.
     """
 
     name: str
@@ -102,6 +126,7 @@ class OcrEngine(Protocol):
         crops: Sequence[np.ndarray],
         charset: Charset | Sequence[Charset] = None,
         lengths: Sequence[int | None] | None = None,
+        lattices: Sequence[bool] | None = None,
     ) -> list[Recognition]: ...
 
 

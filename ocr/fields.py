@@ -382,7 +382,7 @@ def with_space(part: Part, r: Recognition) -> tuple[str, float]:
 #: Confidence of a ・ the ink shows between two digits: a small solid blob at
 #: mid-height where the recogniser put a dot, or where it put nothing.
 INKED_DOT = 0.9
-DOT_MARKS = frozenset(".．・･•∙:：")
+DOT_MARKS = frozenset(".．・･•∙●°˚:：")
 
 
 def with_dots(part: Part, r: Recognition) -> Recognition:
@@ -476,8 +476,20 @@ def with_dashes(part: Part, r: Recognition) -> Recognition:
     return Recognition(dashed, max(r.confidence, min(confs)), confs, spans)
 
 
+#: A step between two characters' centres this much wider than the line's usual one
+#: has room for a mark between them (a written ・ or - takes a step of its own: the
+#: digits either side of one stand about twice the usual step apart).
+WIDE_STEP = 1.6
+
+
 def digit_gaps(part: Part, r: Recognition) -> bool:
-    """Whether two neighbouring digits stand wide apart (a missed ・ or -, likely)."""
+    """Whether two neighbouring digits stand wide apart (a missed ・ or -, likely).
+
+    Apart: the blank between them is half the line high, and their centres
+    stand further apart than the line's usual step (:data:`WIDE_STEP`) -- two
+    narrow 1s written at the usual pitch leave a wide blank with no room for
+    anything between them.
+    """
     text = r.text
     if not part.gaps or len(text) < 2 or part.height <= 0 or not r.spans:
         return False
@@ -486,8 +498,13 @@ def digit_gaps(part: Part, r: Recognition) -> bool:
     width = max(1, part.width)
     centres = [(a + b) / 2 * width for a, b in r.spans]
     gaps = _boundary_gaps(part, centres)
+    steps = np.diff(centres)
+    usual = float(np.median(steps)) or 1.0
     return any(
-        text[i].isdigit() and text[i + 1].isdigit() and g >= 0.5 * part.height
+        text[i].isdigit()
+        and text[i + 1].isdigit()
+        and g >= 0.5 * part.height
+        and steps[i] >= WIDE_STEP * usual
         for i, g in enumerate(gaps)
     )
 

@@ -39,7 +39,7 @@ from ocr import preprinted
 from ocr.attachments import TitleCheck, sort_page
 from ocr.charsets import text_charset
 from ocr.confidence import status_for
-from ocr.corroborate import corroborate
+from ocr.corroborate import LATTICE_LISTS, corroborate
 from ocr.engine import DEFAULT_ENGINE, Recognition, check_engine, get_engine
 from ocr.fields import PagePlan, finish_fields, plan_fields
 from ocr.identify import PageReading, identify_page
@@ -185,24 +185,28 @@ def recognize_plans(plans: Sequence[Plan], engine_name: str) -> list[list[Recogn
     the same call; their pages' kinds and the documents' attachments are
     settled here.
     """
-    crops, charsets, lengths = [], [], []
+    crops, charsets, lengths, lattices = [], [], [], []
     owners: list[tuple[int, int | None]] = []  # (plan, title check or None for a field)
     titles = text_charset()
     for i, plan in enumerate(plans):
-        if plan.fields is not None:
+        if plan.fields is not None and plan.tpl is not None:
+            listed = {f.id for f in plan.tpl.spec.fields if f.confirm_by in LATTICE_LISTS}
             for seg in plan.fields.segments:
                 crops.append(seg.crop)
                 charsets.append(seg.charset)
                 lengths.append(seg.length)
+                lattices.append(seg.field_id in listed)
                 owners.append((i, None))
         for t, (_, check) in enumerate(plan.titles):
             crops.extend(check.crops)
             charsets.extend([titles] * len(check.crops))
             lengths.extend([None] * len(check.crops))
+            lattices.extend([False] * len(check.crops))
             owners.extend([(i, t)] * len(check.crops))
     out: list[list[Recognition]] = [[] for _ in plans]
     read: list[list[list[str]]] = [[[] for _ in plan.titles] for plan in plans]
-    results = get_engine(engine_name).recognize(crops, charsets, lengths) if crops else []
+    engine = get_engine(engine_name)
+    results = engine.recognize(crops, charsets, lengths, lattices) if crops else []
     for (owner, title), result in zip(owners, results, strict=True):
         if title is None:
             out[owner].append(result)
@@ -225,7 +229,12 @@ def finish_document(plan: Plan, results: list[Recognition], options: Options) ->
     values = finish_fields(plan.fields, results)
     _preprinted(plan, values)
     _name_glyphs(tpl, values)
-    corroborate(tpl.spec, values)
+    seen = {
+        seg.field_id: r
+        for seg, r in zip(plan.fields.segments, results, strict=True)
+        if r.lattice is not None
+    }
+    corroborate(tpl.spec, values, seen)
     for f in tpl.spec.fields:
         if f.kind is Kind.PREPRINTED and not f.source and f.id not in values:
             values[f.id] = _qr_field(f.id, reading.qr_text, values, tpl.spec.key_fields)

@@ -64,6 +64,16 @@ def dropout_index(dropout_rgb: list[int]) -> int:
 
 
 def downscale(gray: np.ndarray, scale: float = SMALL) -> np.ndarray:
+    """``gray`` shrunk by ``scale`` (≤ 1), each pixel the mean of the area it covers.
+
+    Halving has OpenCV's fast path; a quarter taken as two halves costs a
+    third of one general area pass over a 300 dpi page.
+    """
+    while scale <= 0.5 and min(gray.shape[:2]) >= 4:
+        gray = cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        scale *= 2
+    if scale == 1:
+        return gray
     return cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 

@@ -299,11 +299,19 @@ def _remove_struck(ink: np.ndarray, char_h: float) -> tuple[np.ndarray, bool]:
 
 
 def _char_height(ink: np.ndarray) -> float:
-    """Typical height of the written characters (median blob height, robust to lines)."""
+    """Height of the written line: the tallest band of inked rows.
+
+    A correction written above its struck first attempt is two such bands;
+    their span would be twice the writing's height, and strike lines shorter
+    than twice that would go unseen.
+    """
     rows = np.nonzero(ink.any(axis=1))[0]
     if len(rows) == 0:
         return 0.0
-    return float(rows[-1] - rows[0] + 1)
+    breaks = np.nonzero(np.diff(rows) > 1)[0]
+    starts = np.concatenate(([rows[0]], rows[breaks + 1]))
+    ends = np.concatenate((rows[breaks], [rows[-1]]))
+    return float((ends - starts + 1).max())
 
 
 def column_gaps(ink: np.ndarray) -> list[tuple[int, int]]:

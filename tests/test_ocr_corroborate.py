@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from forms.loader import load_form
 from ocr.confidence import AUTO_ACCEPT
-from ocr.corroborate import CONFIRMED, _as_registry, corroborate
+from ocr.corroborate import (
+    CONFIRMED,
+    _as_registry,
+    _as_seen,
+    _written_branches,
+    corroborate,
+)
+from ocr.engine import Recognition
+from ocr.engines.onnx import CtcLattice
 from shinsei.model import FieldValue
 
 
@@ -449,6 +458,8 @@ def test_a_branch_written_as_its_shop_takes_its_name() -> None:
         ("みずぽ", {1: 0.6, 2: 0.5}, "bank", "長田", None),  # みなと has a 長田 too
         ("みずぽ", {1: 0.6, 2: 0.5}, "bank", "存在しない", None),  # two in doubt: not by name alone
         ("三菱JFJ", {0: 0.6}, "bank", "神戸", None),  # the doubt is elsewhere
+        ("リそな銀行", {}, "bank", "神戸", "りそな"),  # listed, but for the kana's script
+        ("リそな", {}, "shinkin", "神戸", None),  # not of the ticked type
     ],
 )
 def test_a_bank_the_list_does_not_hold_takes_the_one_name_its_branch_allows(
@@ -463,3 +474,66 @@ def test_a_bank_the_list_does_not_hold_takes_the_one_name_its_branch_allows(
     else:
         assert fv.value == spelled and fv.raw == raw and fv.flags == ["reference_spelling"]
         assert fv.status == "ok"
+
+
+def _seen(text: str, steps: list[dict[str, float]]) -> Recognition:
+    """The engine's reading ``text`` of a crop whose time steps gave these characters
+    these probabilities (the rest of each step is the blank's)."""
+    classes = ["", *sorted({ch for step in steps for ch in step})]
+    probs = np.zeros((len(steps), len(classes)))
+    for t, step in enumerate(steps):
+        for ch, p in step.items():
+            probs[t, classes.index(ch)] = p
+        probs[t, 0] = 1.0 - sum(step.values())
+    return Recognition(text, 0.8, [0.99] * len(text), lattice=CtcLattice(probs, classes))
+
+
+_BRANCHES = {
+    "北野": frozenset({"北野"}),
+    "北野支店": frozenset({"北野"}),
+    "北野法人": frozenset({"北野法人"}),
+    "北山": frozenset({"北山"}),
+    "垂水": frozenset({"垂水"}),
+    "東灘": frozenset({"東灘"}),
+}
+
+
+@pytest.mark.parametrize(
+    ("read", "steps", "spelled"),
+    [
+        # 野 dropped: the engine gave it 0.2 against the blank; no other name is near
+        ("北", [{}, {"北": 0.99}, {}, {"野": 0.2}, {}], "北野"),
+        # 野 and 灘 both faint: the list has no 北灘, so 北野 still
+        ("北", [{}, {"北": 0.99}, {}, {"野": 0.2, "灘": 0.2}, {}], "北野"),
+        # the engine never saw 野: nothing to choose by
+        ("北", [{}, {"北": 0.99}, {}, {"灘": 0.2}, {}], None),
+        # a firm 川 where the name has 野: what was written is not the list's
+        ("北川", [{}, {"北": 0.99}, {}, {"川": 0.98, "野": 0.01}, {}], None),
+        # 野 and 山 equally faint: 北野 or 北山, a person chooses
+        ("北", [{}, {"北": 0.99}, {}, {"野": 0.2, "山": 0.2}, {}], None),
+    ],
+)
+def test_the_engines_lattice_chooses_the_listed_branch_it_saw(
+    read: str, steps: list[dict[str, float]], spelled: str | None
+) -> None:
+    found = _as_seen(_seen(read, steps), _written_branches(_BRANCHES))
+    if spelled is None:
+        assert found is None
+    else:
+        assert found is not None and found[0] == spelled and AUTO_ACCEPT <= found[1] <= CONFIRMED
+
+
+def test_a_branch_the_engine_half_dropped_is_the_banks_branch_it_saw() -> None:
+    # 神戸信金's 北野, read 北 with the 野 the engine nearly wrote
+    values = _account("神戸", "北")
+    values["branch_name"] = _weak("branch_name", "北", "北", {0: 0.8})
+    values["branch_name"].confidence = 0.6
+    seen = {"branch_name": _seen("北", [{}, {"北": 0.99}, {}, {"野": 0.25}, {}])}
+    corroborate(load_form("kyufukin"), values, seen)
+    fv = values["branch_name"]
+    assert (fv.value, fv.raw, fv.flags, fv.status) == ("北野", "北", ["reference_spelling"], "ok")
+    # without what the engine saw, the list alone cannot say
+    values = _account("神戸", "北")
+    values["branch_name"] = _weak("branch_name", "北", "北", {0: 0.8})
+    corroborate(load_form("kyufukin"), values)
+    assert values["branch_name"].value == "北"

@@ -17,7 +17,13 @@ from ocr.engine import (
     get_engine,
     per_crop,
 )
-from ocr.engines.onnx import OnnxEngine, _collapse, _which_letter, best_path_of_length
+from ocr.engines.onnx import (
+    CtcLattice,
+    OnnxEngine,
+    _collapse,
+    _which_letter,
+    best_path_of_length,
+)
 
 HANDWRITING = "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf"
 GOTHIC = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"
@@ -227,3 +233,43 @@ def test_in_a_comb_run_a_character_is_measured_against_the_other_letters() -> No
     assert _which_letter(contested, [2], [0.6], [(0, 0)], letters)[0] == pytest.approx(2 / 3)
     too_faint = _steps({2: 0.2})
     assert _which_letter(too_faint, [2], [0.2], [(0, 0)], letters) == [0.2]
+
+
+def _spelled_by(path: tuple[int, ...], classes: list[str]) -> str:
+    out, previous = [], 0
+    for k in path:
+        if k and k != previous:
+            out.append(classes[k])
+        previous = k
+    return "".join(out)
+
+
+def test_a_lattice_scores_a_text_as_the_sum_of_the_paths_that_spell_it() -> None:
+    # every path of 5 steps over blank, a, b, c, enumerated: the forward algorithm's sum
+    import itertools
+
+    classes = ["", "a", "b", "c"]
+    steps = np.random.default_rng(7).random((5, 4))
+    steps /= steps.sum(axis=1, keepdims=True)
+    texts = ["", "a", "ab", "ba", "aa", "aba", "abc", "abcab", "x"]
+    by_paths = dict.fromkeys(texts, 0.0)
+    for path in itertools.product(range(4), repeat=5):
+        text = _spelled_by(path, classes)
+        if text in by_paths:
+            by_paths[text] += float(np.prod([steps[t, k] for t, k in enumerate(path)]))
+    lattice = CtcLattice(steps, classes)
+    assert np.allclose(lattice.likelihood(texts), [by_paths[t] for t in texts])
+    assert lattice.likelihood(["abcabc"])[0] == 0.0  # six letters do not fit in five steps
+    assert lattice.peak("b") == pytest.approx(float(steps[:, 2].max()))
+    assert lattice.peak("x") == 0.0
+
+
+def test_the_engine_keeps_a_lattice_only_where_asked(engine: OnnxEngine) -> None:
+    crops = [render("神戸"), render("1234")]
+    kept, plain = engine.recognize(
+        crops, [charsets.text_charset(), charsets.DIGITS], None, [True, False]
+    )
+    assert plain.lattice is None and kept.lattice is not None
+    assert kept.text == "神戸"
+    written, other = kept.lattice.likelihood(["神戸", "神田"])
+    assert written > 0.5 > 1000 * other

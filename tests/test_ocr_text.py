@@ -11,6 +11,7 @@ from ocr import charsets
 from ocr.engine import Recognition
 from ocr.fields import (
     Part,
+    digit_gaps,
     kana_sizes,
     plausible,
     raw_text,
@@ -40,6 +41,7 @@ def test_charsets_follow_the_field() -> None:
 def test_tidy_text_fixes_look_alike_marks() -> None:
     assert charsets.tidy_text("ワコ-レ10一14") == "ワコーレ10-14"
     assert charsets.tidy_text("77056518 .396") == "77056518・396"
+    assert charsets.tidy_text("76641020●8438") == "76641020・8438"  # a dot written large
     assert charsets.tidy_text("1-21-6") == "1-21-6"
     assert charsets.tidy_text("中郷町5J目6番13号") == "中郷町5丁目6番13号"
 
@@ -212,3 +214,18 @@ def test_one_character_alone_is_no_name() -> None:
     spec = next(f for f in load_form("kaigo_nintei").fields if f.id == "applicant_name")
     assert not plausible(spec, "一")  # a stray stroke in a blank box
     assert plausible(spec, "吉田　勇")
+
+
+def _spaced(*centres: float, width: int = 400) -> list[tuple[float, float]]:
+    return [((c - 8) / width, (c + 8) / width) for c in centres]
+
+
+def test_digits_wide_apart_are_doubted_only_where_a_mark_had_room() -> None:
+    # two narrow 1s at the line's usual pitch leave a wide blank: nothing is missing there
+    part = Part("", space=" ", gaps=[(58, 82)], height=42, width=400)
+    ones = Recognition("11446", 0.99, [0.99] * 5, _spaced(50, 90, 130, 170, 210))
+    assert not digit_gaps(part, ones)
+    # the same blank where the digits stand two steps apart: a ・ or - may be lost
+    part = Part("", space=" ", gaps=[(138, 202)], height=42, width=400)
+    apart = Recognition("11446", 0.99, [0.99] * 5, _spaced(50, 90, 130, 210, 250))
+    assert digit_gaps(part, apart)

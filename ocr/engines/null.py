@@ -29,6 +29,7 @@ class NullEngine:
         crops: Sequence[np.ndarray],
         charset: Charset | Sequence[Charset] = None,
         lengths: Sequence[int | None] | None = None,
+        lattices: Sequence[bool] | None = None,
     ) -> list[Recognition]:
         per_crop(charset, len(crops))  # the same argument checks as every engine
         return [Recognition("", 0.0, []) for _ in crops]

@@ -47,7 +47,7 @@ STRIDE = 8  # input columns per output time step
 MAX_BATCH_PIXELS = 48 * 8000  # one model call's input, in pixels of height 48
 PAD_WASTE = 1.08  # a batch may pad to at most this much of its crops' own width
 MARGIN = 0.2  # white border added around a tight crop, as a fraction of its height
-SAME_MARK = frozenset(".．・･•∙°:：")
+SAME_MARK = frozenset(".．・･•∙●°:：")
 """Classes a reader takes for one mark: a written dot (:func:`ocr.charsets.tidy_text`
 turns any of them between digits into ・)."""
 LEVEL_PRIOR = {0: 1.0, 1: 1.0, 2: 0.12, 3: 0.06}
@@ -230,12 +230,19 @@ class OnnxEngine:
                 results[i] = probs[row, :steps]
         return results
 
-    def decode(self, probs: np.ndarray, charset: Charset, length: int | None = None) -> Recognition:
-        """CTC decoding restricted to ``charset``; exactly ``length`` characters when given."""
-        idx, texts, prior, letters = self.allowed_classes(charset)
+    def masked(self, probs: np.ndarray, charset: Charset) -> tuple[np.ndarray, list[str]]:
+        """Per-step probabilities of the classes ``charset`` allows (weighed by their
+        prior, summing to 1 at each step), and the text each class emits.
+        """
+        idx, texts, prior, _ = self.allowed_classes(charset)
         sub = probs[:, idx] * prior
         total = sub.sum(axis=1, keepdims=True)
-        sub = sub / np.maximum(total, 1e-12)
+        return sub / np.maximum(total, 1e-12), texts
+
+    def decode(self, probs: np.ndarray, charset: Charset, length: int | None = None) -> Recognition:
+        """CTC decoding restricted to ``charset``; exactly ``length`` characters when given."""
+        sub, texts = self.masked(probs, charset)
+        letters = self.allowed_classes(charset)[3]
         best = sub.argmax(axis=1)
         path = [int(k) for k in best]
         # A space is never "dropped": word gaps are measured on the ink (ocr.fields).
@@ -272,19 +279,23 @@ class OnnxEngine:
         crops: Sequence[np.ndarray],
         charset: Charset | Sequence[Charset] = None,
         lengths: Sequence[int | None] | None = None,
+        lattices: Sequence[bool] | None = None,
     ) -> list[Recognition]:
         """See :class:`ocr.engine.OcrEngine`."""
         charsets = per_crop(charset, len(crops))
         wanted = list(lengths) if lengths is not None else [None] * len(crops)
+        keep = list(lattices) if lattices is not None else [False] * len(crops)
         if not crops:
             return []
         prepared = [self.prepare(c) for c in crops]
         probs = self.probabilities([x for x, _ in prepared])
         out = []
-        for p, (_, (scale, offset)), crop, cs, n in zip(
-            probs, prepared, crops, charsets, wanted, strict=True
+        for p, (_, (scale, offset)), crop, cs, n, lattice in zip(
+            probs, prepared, crops, charsets, wanted, keep, strict=True
         ):
             r = self.decode(p, cs, n)
+            if lattice:
+                r = r._replace(lattice=CtcLattice(*self.masked(p, cs)))
             width = float(crop.shape[1]) or 1.0
             spans = [
                 (
@@ -383,6 +394,68 @@ def _doubt(sub: np.ndarray, path: list[int], letters: np.ndarray) -> float:
         if before and before == after:
             doubt = max(doubt, float(sub[run, before].min()))
     return doubt
+
+
+class CtcLattice:
+    """A crop's per-step character probabilities, to score any text by
+    (:class:`ocr.engine.Lattice`): the CTC forward algorithm over all the ways
+    the model's time steps can spell the text (blanks between, runs of one
+    character), summed.
+    """
+
+    def __init__(self, steps: np.ndarray, texts: list[str]) -> None:
+        self.steps = steps
+        self.columns: dict[str, list[int]] = {}
+        for j, text in enumerate(texts):
+            if text:
+                self.columns.setdefault(text, []).append(j)
+
+    def _emission(self, ch: str) -> np.ndarray:
+        columns = self.columns.get(ch)
+        if not columns:
+            return np.zeros(self.steps.shape[0])
+        return self.steps[:, columns].sum(axis=1)
+
+    def peak(self, character: str) -> float:
+        """See :meth:`ocr.engine.Lattice.peak`."""
+        emission = self._emission(character)
+        return float(emission.max()) if len(emission) else 0.0
+
+    def likelihood(self, texts: Sequence[str]) -> np.ndarray:
+        """See :meth:`ocr.engine.Lattice.likelihood`; all texts at once."""
+        n, steps = len(texts), self.steps.shape[0]
+        if n == 0 or steps == 0:
+            return np.zeros(n)
+        states = 2 * max(len(t) for t in texts) + 1  # blank, c1, blank, c2, ..., blank
+        emit = np.zeros((n, states, steps))
+        emit[:, 0::2, :] = self.steps[:, 0]
+        skip = np.zeros((n, states), bool)  # may jump over the blank from two states back
+        emissions: dict[str, np.ndarray] = {}
+        for i, text in enumerate(texts):
+            for j, ch in enumerate(text):
+                if ch not in emissions:
+                    emissions[ch] = self._emission(ch)
+                emit[i, 2 * j + 1] = emissions[ch]
+                skip[i, 2 * j + 1] = j > 0 and text[j - 1] != ch
+            emit[i, 2 * len(text) + 1 :] = 0.0
+        alpha = np.zeros((n, states))
+        alpha[:, 0] = emit[:, 0, 0]
+        if states > 1:
+            alpha[:, 1] = emit[:, 1, 0]
+        log_scale = np.zeros(n)
+        for t in range(1, steps):
+            step = alpha.copy()
+            step[:, 1:] += alpha[:, :-1]
+            step[:, 2:] += np.where(skip[:, 2:], alpha[:, :-2], 0.0)
+            alpha = step * emit[:, :, t]
+            total = alpha.sum(axis=1)
+            total = np.where(total > 0, total, 1.0)
+            alpha /= total[:, None]
+            log_scale += np.log(total)
+        rows = np.arange(n)
+        ends = np.array([2 * len(t) for t in texts])  # the last blank state
+        last = alpha[rows, ends] + np.where(ends > 0, alpha[rows, np.maximum(ends - 1, 0)], 0.0)
+        return np.exp(log_scale) * last
 
 
 TOP_K = 6

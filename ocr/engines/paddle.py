@@ -72,8 +72,9 @@ class PaddleEngine:
         crops: Sequence[np.ndarray],
         charset: Charset | Sequence[Charset] = None,
         lengths: Sequence[int | None] | None = None,
+        lattices: Sequence[bool] | None = None,
     ) -> list[Recognition]:
-        """See :class:`ocr.engine.OcrEngine` (``lengths`` is not used)."""
+        """See :class:`ocr.engine.OcrEngine` (``lengths`` and ``lattices`` are not used)."""
         charsets = per_crop(charset, len(crops))
         if not crops:
             return []

@@ -70,8 +70,9 @@ class TesseractEngine:
         crops: Sequence[np.ndarray],
         charset: Charset | Sequence[Charset] = None,
         lengths: Sequence[int | None] | None = None,
+        lattices: Sequence[bool] | None = None,
     ) -> list[Recognition]:
-        """See :class:`ocr.engine.OcrEngine` (``lengths`` is not used)."""
+        """See :class:`ocr.engine.OcrEngine` (``lengths`` and ``lattices`` are not used)."""
         charsets = per_crop(charset, len(crops))
         with ThreadPoolExecutor(max_workers=2) as pool:
             return list(pool.map(self._one, crops, charsets))
