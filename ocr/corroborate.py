@@ -41,8 +41,9 @@ which branch, and a misread branch would send the money elsewhere. Japan
 Post's list decides a doubtful character of an address's city and town the
 same way, from its postal code. Where no one character can be pointed at
 (a character the engine dropped: 神 for 神戸), the engine's own lattice
-scores every listed name of the bank or branch list (:func:`_as_seen`). And the registry decides one or two doubtful
-characters of a resident's own furigana and address (flag
+scores every listed name of the bank or branch list (:func:`_as_seen`).
+And the registry decides one or two doubtful characters of a resident's own
+furigana and address (flag
 ``registry_spelling``) once the form's number has found them and their name
 or birth date agrees: タリヤ with リ in doubt is their タツヤ; a reading that is
 their address as registered, or dashed (3-4-5 for 3丁目4番5号), is confirmed.

@@ -78,6 +78,9 @@ class Recognition(NamedTuple):
     spans: list[tuple[float, float]] | None = None
     lattice: Lattice | None = None
     """What the engine saw, to score other texts by (:class:`Lattice`); only where asked."""
+    doubt: float = 0.0
+    """How likely the engine dropped a character between those it read (``confidence``
+    is at most ``1 - doubt``); 0 for engines that do not say."""
 
 
 class Lattice(Protocol):

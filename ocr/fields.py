@@ -148,7 +148,7 @@ def drop_spaces(r: Recognition) -> Recognition:
         if len(r.char_confidences) == len(r.text)
         else r.char_confidences
     )
-    return Recognition("".join(r.text[i] for i in keep), r.confidence, confs, spans)
+    return r._replace(text="".join(r.text[i] for i in keep), char_confidences=confs, spans=spans)
 
 
 def _normaliser(spec: FieldSpec) -> str:
@@ -429,7 +429,9 @@ def with_dots(part: Part, r: Recognition) -> Recognition:
     if inserted or (confirmed and confidence >= weakest - 1e-6):
         # the doubt was the dot: the one the recogniser nearly emitted, or read weakly
         confidence = max(confidence, min(confs))
-    return Recognition("".join(text), confidence, confs, spans)
+    return r._replace(
+        text="".join(text), confidence=confidence, char_confidences=confs, spans=spans
+    )
 
 
 #: Confidence of a hyphen the ink shows between two digits of a phone number
@@ -473,7 +475,9 @@ def with_dashes(part: Part, r: Recognition) -> Recognition:
     if dashed == text or not phone_shaped(dashed):
         return r
     # the doubt was the hyphen the recogniser nearly emitted
-    return Recognition(dashed, max(r.confidence, min(confs)), confs, spans)
+    return r._replace(
+        text=dashed, confidence=max(r.confidence, min(confs)), char_confidences=confs, spans=spans
+    )
 
 
 #: A step between two characters' centres this much wider than the line's usual one
@@ -697,6 +701,10 @@ def finish_text(
         invalid = False
     except InvalidValue:
         value, invalid = raw, True
+    if not invalid and spec.charset is CharsetName.PHONE and _planned(value):
+        # where the hyphens go follows from the digits (the numbering plan): a hyphen
+        # read weakly, or overlooked, is no doubt about the number
+        confidence = _digits_sure(draft, results)
     if not invalid and not plausible(spec, value):
         confidence = min(confidence, 0.5)
     if not invalid and spec.allowed_values and isinstance(value, str):
@@ -716,6 +724,27 @@ def finish_text(
 
 
 _PHONE = re.compile(r"0\d{1,4}-\d{1,4}-\d{3,4}")
+
+
+def _planned(value: Any) -> bool:
+    """Whether ``value`` is a phone number grouped as the numbering plan groups it."""
+    from validators.normalize import on_numbering_plan
+
+    return isinstance(value, str) and on_numbering_plan(value.replace("-", "")) == value
+
+
+def _digits_sure(draft: Draft, results: list[Recognition]) -> float:
+    """How sure the digits of a phone number's reading are, its hyphens aside."""
+    sure = [1.0]
+    for part in draft.parts:
+        for i in part.segments:
+            r = results[i]
+            if len(r.char_confidences) != len(r.text):
+                sure.append(r.confidence)
+                continue
+            sure.extend(c for ch, c in zip(r.text, r.char_confidences, strict=True) if ch != "-")
+            sure.append(1.0 - r.doubt)
+    return min(sure)
 
 
 def plausible(spec: FieldSpec, value: Any) -> bool:

@@ -10,8 +10,10 @@ from forms.loader import load_form
 from ocr import charsets
 from ocr.engine import Recognition
 from ocr.fields import (
+    Draft,
     Part,
     digit_gaps,
+    finish_text,
     kana_sizes,
     plausible,
     raw_text,
@@ -229,3 +231,44 @@ def test_digits_wide_apart_are_doubted_only_where_a_mark_had_room() -> None:
     part = Part("", space=" ", gaps=[(138, 202)], height=42, width=400)
     apart = Recognition("11446", 0.99, [0.99] * 5, _spaced(50, 90, 130, 210, 250))
     assert digit_gaps(part, apart)
+
+
+@pytest.mark.parametrize(
+    ("read", "confs", "doubt", "value", "sure"),
+    [
+        # the hyphens' place follows from 078's numbering: a weak one is no doubt
+        (
+            "078-335-7432",
+            [1.0, 1.0, 1.0, 0.61, 1.0, 1.0, 1.0, 0.5, 0.96, 1.0, 1.0, 1.0],
+            0.0,
+            "078-335-7432",
+            0.96,
+        ),
+        # none read at all: the plan puts them where they go
+        ("0783430366", [1.0] * 10, 0.1, "078-343-0366", 0.9),
+        # a weak digit stays a doubt
+        (
+            "078-335-7432",
+            [1.0, 1.0, 1.0, 1.0, 0.61, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+            0.0,
+            "078-335-7432",
+            0.61,
+        ),
+        # no number of the plan (one digit short): the weak hyphen counts
+        (
+            "078-335-743",
+            [1.0, 1.0, 1.0, 0.61, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+            0.0,
+            "078-335-743",
+            0.5,
+        ),
+    ],
+)
+def test_a_phone_numbers_hyphens_are_the_numbering_plans(
+    read: str, confs: list[float], doubt: float, value: str, sure: float
+) -> None:
+    spec = load_form("kaigo_nintei").field("doctor_phone")
+    reading = Recognition(read, min([*confs, 1 - doubt]), confs, None, doubt=doubt)
+    fv = finish_text(Draft(spec, [Part("", segments=[0])]), [reading], None)
+    assert fv.value == value
+    assert fv.confidence == pytest.approx(sure)

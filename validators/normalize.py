@@ -102,7 +102,12 @@ _PHONE_GROUP_SEP = re.compile(r"[\s\-‐－ー−―()（）・.]+")
 
 @register_normalizer("phone")
 def normalize_phone(raw: str) -> str | None:
-    """ASCII digits with one hyphen between the groups as written (``078-123-4567``)."""
+    """ASCII digits with one hyphen between the groups (``078-123-4567``).
+
+    The groups are the Japanese numbering plan's when the digits are a number
+    it holds (0783430366 → 078-343-0366, 09012345678 → 090-1234-5678: where a
+    hyphen goes follows from the area code), else as written.
+    """
     text = fold_width(raw).strip()
     groups = [g for g in _PHONE_GROUP_SEP.split(text) if g]
     if not groups:
@@ -110,7 +115,25 @@ def normalize_phone(raw: str) -> str | None:
     value = "-".join(groups)
     if not all(g.isascii() and g.isdigit() for g in groups):
         raise ValueError(f"電話番号に数字以外の文字が含まれています（{value}）")
-    return value
+    return on_numbering_plan("".join(groups)) or value
+
+
+def on_numbering_plan(digits: str) -> str | None:
+    """``digits`` grouped as the Japanese numbering plan groups them; ``None`` when
+    they are no number the plan holds (too short, too long, no such area code).
+    """
+    import phonenumbers
+
+    if not (digits.isascii() and digits.isdigit()) or not digits.startswith("0"):
+        return None
+    try:
+        number = phonenumbers.parse(digits, "JP")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    grouped = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return grouped if grouped.replace("-", "") == digits else None
 
 
 @register_normalizer("wareki_date")

@@ -272,7 +272,9 @@ class OnnxEngine:
         sure = [c for k, c in zip(chars, confs, strict=True) if letters[k]] or [1.0]
         confidence = min(min(sure), 1.0 - doubt)
         # spans in time steps here; recognize() turns them into fractions of the crop
-        return Recognition(text, confidence, confs, [(float(a), float(b)) for a, b in steps])
+        return Recognition(
+            text, confidence, confs, [(float(a), float(b)) for a, b in steps], doubt=doubt
+        )
 
     def recognize(
         self,
