@@ -50,11 +50,20 @@ def _task_runner(workers: int, dask_address: str | None) -> TaskRunner[Any]:
 
 
 @flow(name="extract", log_prints=True)
-def extract_stage(batch_id: str, chunk_size: int = 8, engine: str = "onnx") -> dict[str, int]:
-    """Read every document of the batch that waits for extraction, in chunks."""
+def extract_stage(
+    batch_id: str, chunk_size: int = 32, engine: str = "onnx", workers: int = 2
+) -> dict[str, int]:
+    """Read every document of the batch that waits for extraction, in chunks.
+
+    A chunk is one task (a Prefect task run costs about a second of a worker);
+    the chunks shrink towards the end so that no worker is left with a long
+    one while the others wait (:func:`ocr.pipeline.guided_chunks`).
+    """
+    from ocr.pipeline import guided_chunks
+
     install_log_masking()
     ids = pending_extraction(batch_id)
-    chunks = [ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size)]
+    chunks = guided_chunks(ids, chunk_size, workers, smallest=min(chunk_size, 4))
     futures = [extract_task.submit(chunk, engine) for chunk in chunks]
     totals: dict[str, int] = {}
     for future in futures:
@@ -69,7 +78,7 @@ def nightly_batch(
     batch_date: str | None = None,
     receipt_date: str | None = None,
     workers: int = 2,
-    chunk_size: int = 8,
+    chunk_size: int = 32,
     dask_address: str | None = None,
     key: bool = True,
     contexts: int = 2,
@@ -97,7 +106,7 @@ def nightly_batch(
 
     started = time.perf_counter()
     runner = _task_runner(workers, dask_address)
-    read = extract_stage.with_options(task_runner=runner)(batch_id, chunk_size)
+    read = extract_stage.with_options(task_runner=runner)(batch_id, chunk_size, workers=workers)
     timed("extract", sum(n for k, n in read.items() if k != "skipped"), started)
 
     started = time.perf_counter()

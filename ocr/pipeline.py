@@ -433,16 +433,16 @@ def worker_pool(workers: int, engine: str = DEFAULT_ENGINE) -> ProcessPoolExecut
     )
 
 
-def guided_chunks(files: list[str], chunk: int, workers: int) -> list[list[str]]:
+def guided_chunks(files: list[str], chunk: int, workers: int, smallest: int = 1) -> list[list[str]]:
     """``files`` in groups of ``chunk``, smaller towards the end (guided scheduling).
 
     A group is at most the remaining files shared out twice over the workers,
-    so the last groups are single files and no worker finishes a whole group
-    while the others wait.
+    so the last groups are of ``smallest`` files and no worker finishes a whole
+    group while the others wait.
     """
     out, at = [], 0
     while at < len(files):
-        size = max(1, min(chunk, math.ceil((len(files) - at) / (2 * workers))))
+        size = max(smallest, 1, min(chunk, math.ceil((len(files) - at) / (2 * workers))))
         out.append(files[at : at + size])
         at += size
     return out

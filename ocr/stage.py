@@ -20,7 +20,7 @@ from pathlib import Path
 from ocr.engine import DEFAULT_ENGINE
 from ocr.pipeline import Options, extract_batch
 from shinsei.model import DocState
-from store.ledger import Ledger
+from store.ledger import DocumentRow, Ledger
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,10 @@ def pending(ledger: Ledger, batch_id: str) -> list[str]:
     return ledger.document_ids(batch_id=batch_id, states=[DocState.RECEIVED])
 
 
+#: Documents read together in one engine call (their pages are held until it is done).
+GROUP = 8
+
+
 def extract_documents(
     doc_ids: Sequence[str], *, engine: str = DEFAULT_ENGINE, ledger: Ledger | None = None
 ) -> dict[str, int]:
@@ -37,13 +41,19 @@ def extract_documents(
 
     Returns counts by outcome (``extracted``, ``unknown``, ``failed``,
     ``skipped`` for documents no longer waiting). A file that cannot be read
-    fails that document only, with the reason naming the file.
+    fails that document only, with the reason naming the file. The documents
+    are read :data:`GROUP` at a time, each group stored before the next.
     """
     ledger = ledger or Ledger()
     rows = [r for r in ledger.rows(list(doc_ids)) if r.state is DocState.RECEIVED]
     counts: Counter[str] = Counter(skipped=len(doc_ids) - len(rows))
-    if not rows:
-        return dict(counts)
+    for at in range(0, len(rows), GROUP):
+        counts.update(_extract_group(rows[at : at + GROUP], engine, ledger))
+    return dict(counts)
+
+
+def _extract_group(rows: list[DocumentRow], engine: str, ledger: Ledger) -> Counter[str]:
+    counts: Counter[str] = Counter()
     data = ledger.data_dir
     options = Options(engine=engine, crops_dir=str(data / "crops"), page_dir=str(data / "pages"))
     docs = extract_batch([ledger.stored_path(r) for r in rows], options, [r.id for r in rows])
@@ -59,4 +69,4 @@ def extract_documents(
             if (data / image).is_file():
                 ledger.save_page_classes(doc.id, {doc.form_page: {"image": str(image)}})
         counts["unknown" if doc.form_id is None else "extracted"] += 1
-    return dict(counts)
+    return counts

@@ -326,24 +326,26 @@ class Ledger:
             cond = cond & field_values.c.field_id.in_([v.field_id for v in values])
         conn.execute(update(field_values).where(cond).values(current=False))
         now = _now()
-        for fv in values:
-            conn.execute(
-                insert(field_values).values(
-                    document_id=doc_id,
-                    field_id=fv.field_id,
-                    value=fv.value,
-                    raw=fv.raw,
-                    confidence=fv.confidence,
-                    char_confidences=fv.char_confidences,
-                    source=fv.source,
-                    status=fv.status,
-                    crop=fv.crop,
-                    reviewer=fv.reviewer,
-                    flags=list(fv.flags),
-                    current=True,
-                    created_at=now,
-                )
-            )
+        rows = [
+            {
+                "document_id": doc_id,
+                "field_id": fv.field_id,
+                "value": fv.value,
+                "raw": fv.raw,
+                "confidence": fv.confidence,
+                "char_confidences": fv.char_confidences,
+                "source": fv.source,
+                "status": fv.status,
+                "crop": fv.crop,
+                "reviewer": fv.reviewer,
+                "flags": list(fv.flags),
+                "current": True,
+                "created_at": now,
+            }
+            for fv in values
+        ]
+        if rows:  # one statement for all of them (executemany), not one per field
+            conn.execute(insert(field_values), rows)
 
     def save_extraction(self, doc: Document, *, actor: str = "ocr") -> None:
         """Store what OCR read and move the document to ``extracted`` (or ``unknown``).

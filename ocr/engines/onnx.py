@@ -116,6 +116,7 @@ class OnnxEngine:
             self._index.setdefault(ch, []).append(i)
         self._masks: dict[str, tuple[np.ndarray, list[str], np.ndarray, np.ndarray]] = {}
         self._sharing: dict[str, dict[str, np.ndarray]] = {}
+        self._lattice_columns: dict[str, dict[str, list[int]]] = {}
 
     # -- charsets ---------------------------------------------------------------
 
@@ -155,6 +156,14 @@ class OnnxEngine:
         result = (np.asarray(idx, dtype=np.int64), texts, prior, letters)
         self._masks[key] = result
         return result
+
+    def _columns(self, charset: Charset, texts: list[str]) -> dict[str, list[int]]:
+        """:func:`columns_of` a charset's classes, worked out once per charset."""
+        key = "\x00any" if charset is None else charset
+        cached = self._lattice_columns.get(key)
+        if cached is None:
+            cached = self._lattice_columns[key] = columns_of(texts)
+        return cached
 
     def _shared(self, charset: Charset, texts: list[str]) -> dict[str, np.ndarray]:
         """For each character that shares its probability, the classes it shares it with."""
@@ -297,7 +306,8 @@ class OnnxEngine:
         ):
             r = self.decode(p, cs, n)
             if lattice:
-                r = r._replace(lattice=CtcLattice(*self.masked(p, cs)))
+                steps, texts = self.masked(p, cs)
+                r = r._replace(lattice=CtcLattice(steps, self._columns(cs, texts)))
             width = float(crop.shape[1]) or 1.0
             spans = [
                 (
@@ -398,6 +408,15 @@ def _doubt(sub: np.ndarray, path: list[int], letters: np.ndarray) -> float:
     return doubt
 
 
+def columns_of(texts: list[str]) -> dict[str, list[int]]:
+    """Each character's columns among classes that emit ``texts``."""
+    columns: dict[str, list[int]] = {}
+    for j, text in enumerate(texts):
+        if text:
+            columns.setdefault(text, []).append(j)
+    return columns
+
+
 class CtcLattice:
     """A crop's per-step character probabilities, to score any text by
     (:class:`ocr.engine.Lattice`): the CTC forward algorithm over all the ways
@@ -405,12 +424,10 @@ class CtcLattice:
     character), summed.
     """
 
-    def __init__(self, steps: np.ndarray, texts: list[str]) -> None:
+    def __init__(self, steps: np.ndarray, texts: list[str] | dict[str, list[int]]) -> None:
         self.steps = steps
-        self.columns: dict[str, list[int]] = {}
-        for j, text in enumerate(texts):
-            if text:
-                self.columns.setdefault(text, []).append(j)
+        self.columns = texts if isinstance(texts, dict) else columns_of(texts)
+        """Each character's columns of ``steps`` (a charset's, shared by its lattices)."""
 
     def _emission(self, ch: str) -> np.ndarray:
         columns = self.columns.get(ch)
