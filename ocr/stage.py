@@ -3,8 +3,9 @@
 Flows call :func:`extract_documents` with a chunk of document ids; it asks
 the ledger which of them still wait for extraction, so a re-run (after a
 crash, or a retry of the task) never reads a document twice. Each document's
-result is stored in its own transaction: a crash loses at most the chunk in
-flight, and those documents are still ``received``.
+result is stored in its own transaction, a group of :data:`GROUP` documents
+at a time: a crash loses at most the group in flight, and those documents
+are still ``received``.
 
 The field crops and the aligned form page are kept under the data directory
 (``crops/``, ``pages/``) for the review workbook.
