@@ -9,6 +9,7 @@ what is left and never does a document twice.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -40,24 +41,41 @@ def _today() -> str:
     return datetime.now(TOKYO).date().isoformat()
 
 
-def _task_runner(workers: int, dask_address: str | None) -> TaskRunner[Any]:
-    """Extraction runs in local worker processes, or on an existing Dask cluster."""
+def _task_runner(workers: int, dask_address: str | None, engine: str = "onnx") -> TaskRunner[Any]:
+    """Extraction runs in local worker processes, or on an existing Dask cluster.
+
+    Each local worker loads the model, templates and registry once and runs
+    ONNX Runtime and OpenCV on one thread: the workers are the parallelism,
+    and two workers of two threads each on two cores fight over them.
+    """
     if dask_address:
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=dask_address)
-    return ProcessPoolTaskRunner(max_workers=workers)
+    from ocr.pipeline import init_worker
+
+    return ProcessPoolTaskRunner(max_workers=workers, initializer=init_worker, initargs=(engine, 1))
 
 
 @flow(name="extract", log_prints=True)
 def extract_stage(
-    batch_id: str, chunk_size: int = 32, engine: str = "onnx", workers: int = 2
+    batch_id: str,
+    chunk_size: int = 32,
+    engine: str = "onnx",
+    workers: int = 2,
+    validate_chunks: bool = False,
 ) -> dict[str, int]:
     """Read every document of the batch that waits for extraction, in chunks.
 
     A chunk is one task (a Prefect task run costs about a second of a worker);
     the chunks shrink towards the end so that no worker is left with a long
     one while the others wait (:func:`ocr.pipeline.guided_chunks`).
+
+    ``validate_chunks`` validates each chunk as soon as it and every chunk before it
+    are read -- in the order the mail was received, as the duplicate-application
+    rule needs -- so that keying can start on the first applications while
+    the rest are still being read. Returns counts by outcome, and by decision
+    under ``validated:`` keys.
     """
     from ocr.pipeline import guided_chunks
 
@@ -65,11 +83,13 @@ def extract_stage(
     ids = pending_extraction(batch_id)
     chunks = guided_chunks(ids, chunk_size, workers, smallest=min(chunk_size, 4))
     futures = [extract_task.submit(chunk, engine) for chunk in chunks]
-    totals: dict[str, int] = {}
-    for future in futures:
-        for outcome, n in future.result().items():
-            totals[outcome] = totals.get(outcome, 0) + n
-    return totals
+    totals: Counter[str] = Counter()
+    for chunk, future in zip(chunks, futures, strict=True):
+        totals.update(future.result())
+        if validate_chunks:
+            decided = validate_task(batch_id, chunk)
+            totals.update({f"validated:{k}": n for k, n in decided.items()})
+    return dict(totals)
 
 
 @flow(name="nightly-batch", log_prints=True)
@@ -85,7 +105,7 @@ def nightly_batch(
     max_sessions: int = 4,
     letter_date: str | None = None,
 ) -> dict[str, Any]:
-    """Intake → extract → validate → review workbook → keying → return letters → report.
+    """Intake → extract and validate, keying alongside → return letters → review workbook → report.
 
     ``batch_date`` (the batch id, default today in Asia/Tokyo) and
     ``receipt_date`` (受付日, default the batch date) identify the night's
@@ -104,28 +124,41 @@ def nightly_batch(
     taken = intake_task([inbox], batch_id, received)
     timed("intake", taken["registered"] + taken["duplicates"] + taken["failed"], started)
 
+    # The robots key each application as soon as it is validated, while the
+    # rest of the night's mail is still being read.
+    keying_started = time.perf_counter()
+    keying = (
+        key_task.submit(batch_id, contexts=contexts, max_sessions=max_sessions, follow=True)
+        if key
+        else None
+    )
+
     started = time.perf_counter()
     runner = _task_runner(workers, dask_address)
-    read = extract_stage.with_options(task_runner=runner)(batch_id, chunk_size, workers=workers)
-    timed("extract", sum(n for k, n in read.items() if k != "skipped"), started)
-
-    started = time.perf_counter()
-    decided = validate_task(batch_id)
-    timed("validate", sum(decided.values()), started)
-
-    started = time.perf_counter()
-    workbook = export_review_task(batch_id)
-    timed("review export", decided.get("review", 0), started)
-
-    keyed: dict[str, Any] = {}
-    if key:
-        started = time.perf_counter()
-        keyed = key_task(batch_id, contexts=contexts, max_sessions=max_sessions)
-        timed("keying", keyed.get("registered", 0) + keyed.get("existing", 0), started)
+    read = extract_stage.with_options(task_runner=runner)(
+        batch_id, chunk_size, workers=workers, validate_chunks=True
+    )
+    decided: Counter[str] = Counter()
+    for outcome, n in read.items():
+        if outcome.startswith("validated:"):
+            decided[outcome.removeprefix("validated:")] += n
+    decided.update(validate_task(batch_id))  # what a crashed run left extracted
+    read_count = sum(n for k, n in read.items() if k != "skipped" and ":" not in k)
+    timed("extract and validate", read_count, started)
 
     started = time.perf_counter()
     letters = letters_task(batch_id, letter_date or date.today().isoformat())
     timed("letters", letters.get("letters", 0), started)
+
+    keyed: dict[str, Any] = {}
+    if keying is not None:
+        keyed = keying.result()
+        timed("keying", keyed.get("registered", 0) + keyed.get("existing", 0), keying_started)
+
+    # After keying, so that applications the legacy system refused are in the workbook too.
+    started = time.perf_counter()
+    workbook = export_review_task(batch_id)
+    timed("review export", decided.get("review", 0) + keyed.get("review", 0), started)
 
     report = report_task(batch_id, timings)
     log.info(
@@ -138,7 +171,7 @@ def nightly_batch(
         "batch_id": batch_id,
         "intake": taken,
         "extract": read,
-        "validate": decided,
+        "validate": dict(decided),
         "review_workbook": workbook,
         "keying": keyed,
         "letters": letters,

@@ -23,6 +23,14 @@ from store.reprocess import Stage
 LEGACY_SESSIONS = "legacy-sessions"
 """Global concurrency limit: browser sessions open against the legacy system."""
 
+SESSIONS_LEASE = 60
+"""Seconds a run's hold on its session slots lasts unless renewed (the least Prefect allows).
+
+A live run renews it; a run killed with ``kill -9`` cannot release its slots,
+and the server's repossessor frees them once the lease has run out -- a
+minute, not Prefect's default five, before the operator's re-run can start.
+"""
+
 
 def ensure_session_limit(max_sessions: int) -> None:
     """Create the sessions limit if the server has none (an operator's own setting stays)."""
@@ -69,10 +77,10 @@ def extract_task(doc_ids: list[str], engine: str) -> dict[str, int]:
 
 
 @task(retries=2, retry_delay_seconds=[2, 10])
-def validate_task(batch_id: str) -> dict[str, int]:
+def validate_task(batch_id: str, doc_ids: list[str] | None = None) -> dict[str, int]:
     from validators.stage import validate_batch
 
-    return validate_batch(batch_id, Ledger())
+    return validate_batch(batch_id, Ledger(), doc_ids=doc_ids)
 
 
 @task(retries=2, retry_delay_seconds=[2, 10])
@@ -95,15 +103,29 @@ def key_task(
     only_failed: bool = False,
     contexts: int = 2,
     max_sessions: int = 4,
+    follow: bool = False,
 ) -> dict[str, Any]:
-    """Key the ready documents; holds one slot of the sessions limit per browser context."""
+    """Key the ready documents; holds one slot of the sessions limit per browser context.
+
+    ``follow``: the batch is still being read; key its documents as they become ready.
+    """
     from robots.keying import KeyingConfig, key_records
 
     config = KeyingConfig(contexts=contexts, max_sessions=max_sessions)
     ensure_session_limit(max_sessions)
-    with concurrency(LEGACY_SESSIONS, occupy=config.sessions, timeout_seconds=3600):
+    with concurrency(
+        LEGACY_SESSIONS,
+        occupy=config.sessions,
+        timeout_seconds=3600,
+        lease_duration=SESSIONS_LEASE,
+    ):
         report = key_records(
-            Ledger(), doc_ids, batch_id=batch_id, only_failed=only_failed, config=config
+            Ledger(),
+            doc_ids,
+            batch_id=batch_id,
+            only_failed=only_failed,
+            follow=follow,
+            config=config,
         )
     return report.to_dict()
 

@@ -102,14 +102,14 @@ def write_outputs(plan: Plan, options: Options) -> None:
         folder = Path(options.crops_dir) / name
         folder.mkdir(parents=True, exist_ok=True)
         size = (plan.tpl.spec.size[0], plan.tpl.spec.size[1])
+        relative = Path(_relative(folder))
         for spec in plan.tpl.spec.fields:
             fv = doc.fields.get(spec.id)
             if fv is None:
                 continue
             x, y, w, h = grow(union(spec.boxes()), 10, 10, limit=size)
-            path = folder / f"{spec.id}.png"
-            cv2.imwrite(str(path), page[y : y + h, x : x + w])
-            fv.crop = _relative(path)
+            cv2.imwrite(str(folder / f"{spec.id}.png"), page[y : y + h, x : x + w])
+            fv.crop = str(relative / f"{spec.id}.png")
     if options.page_dir:
         folder = Path(options.page_dir)
         folder.mkdir(parents=True, exist_ok=True)

@@ -399,7 +399,8 @@ def extract_file(
 # -- worker processes -------------------------------------------------------------
 
 
-def _init_worker(engine: str, threads: int) -> None:
+def init_worker(engine: str, threads: int) -> None:
+    """Prepare a worker process: ``threads`` per library, the model and forms loaded once."""
     os.environ["SHINSEI_ORT_THREADS"] = str(threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     import cv2
@@ -428,7 +429,7 @@ def worker_pool(workers: int, engine: str = DEFAULT_ENGINE) -> ProcessPoolExecut
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_init_worker,
+        initializer=init_worker,
         initargs=(engine, 1),
     )
 

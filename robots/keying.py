@@ -107,6 +107,26 @@ class KeyingConfig:
         return max(1, min(self.contexts, self.max_sessions))
 
 
+@dataclass(frozen=True)
+class Follow:
+    """Key a batch while it is still being read: take documents as validation makes them ready.
+
+    The run ends when none of the batch's documents waits upstream
+    (``received`` or ``extracted``) and every ready one was taken -- or when
+    that number has not moved for ``stall_seconds`` (the stages feeding the
+    robot stopped: a crash, a failed task); what becomes ready later is left
+    for the next run.
+    """
+
+    batch_id: str
+    poll_seconds: float = 2.0
+    stall_seconds: float = 300.0
+
+
+#: The states a document passes through before it can be ``ready``.
+UPSTREAM = (DocState.RECEIVED, DocState.EXTRACTED)
+
+
 @dataclass
 class KeyingReport:
     """What a run did, by outcome (document ids)."""
@@ -148,17 +168,24 @@ def key_records(
     *,
     batch_id: str | None = None,
     only_failed: bool = False,
+    follow: bool = False,
     config: KeyingConfig | None = None,
     credentials: Credentials | None = None,
 ) -> KeyingReport:
     """Key every ``ready`` document (of ``batch_id`` / ``doc_ids``) into the legacy system.
 
     ``only_failed`` first sends the documents that failed at keying back to
-    ``ready`` and keys only those.
+    ``ready`` and keys only those. ``follow`` keys the batch while it is still
+    being read and validated (:class:`Follow`).
     """
     ledger = ledger or Ledger()
     config = config or KeyingConfig()
     credentials = credentials or load_credentials()
+    following = None
+    if follow:
+        if batch_id is None or doc_ids is not None or only_failed:
+            raise ValueError("follow keys a whole batch: give batch_id, and no doc_ids")
+        following = Follow(batch_id)
     if only_failed:
         ids = keying_store.reset_failed(ledger, batch_id=batch_id, doc_ids=doc_ids)
     else:
@@ -166,13 +193,17 @@ def key_records(
         if doc_ids is not None:
             wanted = set(doc_ids)
             ids = [i for i in ids if i in wanted]
-    return asyncio.run(_run(ledger, ids, config, credentials))
+    return asyncio.run(_run(ledger, ids, config, credentials, following))
 
 
 async def _run(
-    ledger: Ledger, ids: list[str], config: KeyingConfig, credentials: Credentials
+    ledger: Ledger,
+    ids: list[str],
+    config: KeyingConfig,
+    credentials: Credentials,
+    follow: Follow | None,
 ) -> KeyingReport:
-    if not ids:
+    if not ids and follow is None:
         return KeyingReport()
     async with async_playwright() as playwright:
         try:
@@ -180,7 +211,7 @@ async def _run(
         except PlaywrightError as exc:
             raise ConfigError(f"Chromium cannot be started: {exc.message.splitlines()[0]}") from exc
         try:
-            return await key_documents(browser, ledger, ids, config, credentials)
+            return await key_documents(browser, ledger, ids, config, credentials, follow=follow)
         finally:
             await browser.close()
 
@@ -191,17 +222,28 @@ async def key_documents(
     ids: Sequence[str],
     config: KeyingConfig,
     credentials: Credentials,
+    *,
+    follow: Follow | None = None,
 ) -> KeyingReport:
-    """Key ``ids`` with ``config.sessions`` contexts of an open ``browser``."""
-    queue: asyncio.Queue[str] = asyncio.Queue()
+    """Key ``ids`` with ``config.sessions`` contexts of an open ``browser``.
+
+    With ``follow``, the documents of its batch that become ready meanwhile too.
+    """
+    queue: asyncio.Queue[str | None] = asyncio.Queue()  # None: no more work
     for doc_id in ids:
         queue.put_nowait(doc_id)
-    report = KeyingReport(sessions=min(config.sessions, len(ids)))
+    sessions = config.sessions if follow else min(config.sessions, len(ids))
+    report = KeyingReport(sessions=sessions)
     started = time.perf_counter()
     workers = [
         asyncio.create_task(_Worker(n, browser, ledger, config, credentials, report).run(queue))
-        for n in range(report.sessions)
+        for n in range(sessions)
     ]
+    if follow is None:
+        for _ in range(sessions):
+            queue.put_nowait(None)
+    else:
+        workers.append(asyncio.create_task(_feed(queue, ledger, follow, set(ids), sessions)))
     try:
         await asyncio.gather(*workers)
     except BaseException:
@@ -211,6 +253,44 @@ async def key_documents(
         raise
     report.seconds = time.perf_counter() - started
     return report
+
+
+async def _feed(
+    queue: asyncio.Queue[str | None],
+    ledger: Ledger,
+    follow: Follow,
+    taken: set[str],
+    sessions: int,
+) -> None:
+    """Queue the batch's documents as they become ready; then tell every worker to stop."""
+    upstream, since = -1, time.monotonic()
+    try:
+        while True:
+            # Upstream first: when it is empty, the ready list read after it is complete.
+            counts = await asyncio.to_thread(ledger.count_by_state, follow.batch_id)
+            waiting = sum(counts.get(str(state), 0) for state in UPSTREAM)
+            ready = await asyncio.to_thread(
+                ledger.document_ids, batch_id=follow.batch_id, states=[DocState.READY]
+            )
+            for doc_id in ready:
+                if doc_id not in taken:
+                    taken.add(doc_id)
+                    queue.put_nowait(doc_id)
+            if waiting == 0:
+                return
+            if waiting != upstream:
+                upstream, since = waiting, time.monotonic()
+            elif time.monotonic() - since > follow.stall_seconds:
+                log.warning(
+                    "batch %s: %d documents have not moved on from reading or validation "
+                    "for %.0f s; keying stops waiting for them",
+                    follow.batch_id, waiting, follow.stall_seconds,
+                )  # fmt: skip
+                return
+            await asyncio.sleep(follow.poll_seconds)
+    finally:
+        for _ in range(sessions):
+            queue.put_nowait(None)
 
 
 class _Worker:
@@ -235,7 +315,7 @@ class _Worker:
         self.logged_in = False
         self.tracing = False  # recording the current document's retries
 
-    async def run(self, queue: asyncio.Queue[str]) -> None:
+    async def run(self, queue: asyncio.Queue[str | None]) -> None:
         context = await self.browser.new_context(
             locale="ja-JP", timezone_id="Asia/Tokyo", viewport=VIEWPORT
         )
@@ -243,11 +323,7 @@ class _Worker:
         context.set_default_navigation_timeout(self.config.timeout * 1000)
         page = await context.new_page()
         try:
-            while True:
-                try:
-                    doc_id = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    break
+            while (doc_id := await queue.get()) is not None:
                 await self.key_document(context, page, doc_id)
             if self.logged_in:
                 await self._logout(page)
@@ -519,4 +595,4 @@ def _not_found_finding(doc: Document, exc: ApplicantNotFoundError) -> Finding:
     )
 
 
-__all__ = ["KeyingConfig", "KeyingReport", "RetryPolicy", "key_documents", "key_records"]
+__all__ = ["Follow", "KeyingConfig", "KeyingReport", "RetryPolicy", "key_documents", "key_records"]

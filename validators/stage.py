@@ -57,17 +57,23 @@ def validate_batch(
     batch_id: str,
     ledger: Ledger | None = None,
     *,
+    doc_ids: Iterable[str] | None = None,
     confidence_threshold: float = DEFAULT_CONFIDENCE_THRESHOLD,
 ) -> dict[str, int]:
-    """Validate every ``extracted`` document of the batch; return counts by decision.
+    """Validate every ``extracted`` document of the batch (among ``doc_ids``); count by decision.
 
-    A broken form definition stops the run (:class:`ConfigError`); any other
-    fault fails that document only (``failed`` at stage ``validate``) and the
-    batch goes on.
+    Documents are validated in the order they were received, so that of two
+    applications of one person the later one is the duplicate. A broken form
+    definition stops the run (:class:`ConfigError`); any other fault fails
+    that document only (``failed`` at stage ``validate``) and the batch goes on.
     """
     ledger = ledger or Ledger()
     counts: Counter[str] = Counter()
-    for doc_id in ledger.document_ids(batch_id=batch_id, states=[DocState.EXTRACTED]):
+    ids = ledger.document_ids(batch_id=batch_id, states=[DocState.EXTRACTED])
+    if doc_ids is not None:
+        wanted = set(doc_ids)
+        ids = [i for i in ids if i in wanted]
+    for doc_id in ids:
         try:
             result = validate_document(ledger, doc_id, confidence_threshold=confidence_threshold)
         except ConfigError:

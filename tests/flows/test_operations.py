@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.tasks import LEGACY_SESSIONS
 from shinsei.model import DocState, Document, FieldValue, Finding
 from store import Ledger
 from tests.flows.conftest import DEMO, FINAL_STATE, demo_truth
@@ -188,6 +190,25 @@ def _night(inbox: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+    _repossess_sessions()
+
+
+def _repossess_sessions() -> None:
+    """Free the session slots the killed night held, as a Prefect server does.
+
+    The robots key while the night is still being read, so a kill at any
+    point may leave slots of the legacy-sessions limit held. A real server's
+    repossessor frees them when their lease runs out (a minute); the test
+    harness's server runs no services, so the test does what it would.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client, contextlib.suppress(ObjectNotFound):
+        client.update_global_concurrency_limit(
+            LEGACY_SESSIONS, GlobalConcurrencyLimitUpdate(active_slots=0)
+        )
 
 
 @pytest.mark.browser

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+import threading
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import replace
@@ -12,9 +14,10 @@ from typing import Any
 import pytest
 
 from robots import pages
+from robots.credentials import Credentials
 from robots.entries import kyufukin_entry
 from robots.errors import LegacyLoginError
-from robots.keying import KeyingReport
+from robots.keying import Follow, KeyingConfig, KeyingReport, key_documents
 from shinsei.model import DocState, FieldValue
 from store.keying import keying_record
 from store.ledger import Ledger
@@ -296,3 +299,75 @@ def test_a_fault_run_keys_everything_exactly_once(
         assert len(matching) == 1
     # Traced from their first fault, but keyed in the end: no evidence kept.
     assert not (data_dir / "evidence").exists()
+
+
+def test_following_a_batch_keys_what_becomes_ready_and_stops_when_nothing_waits(
+    legacy_server: LegacyServer,
+    ledger: Ledger,
+    ready: Ready,
+    applicants: Applicants,
+    browser_runner: BrowserRunner,
+    credentials: Credentials,
+    tmp_path: Path,
+) -> None:
+    first = ready(applicants.kyufukin())
+    later = [applicants.kyufukin(), applicants.kaigo()]
+    for doc in later:  # still being read: extracted, not yet validated
+        source = tmp_path / doc.file
+        source.write_text("{}")
+        ledger.register_document(
+            doc_id=doc.id, batch_id="test", file=str(source), source=source,
+            size_bytes=2, page_sizes=[(2480, 3508)],
+        )  # fmt: skip
+        ledger.save_extraction(doc)
+
+    def validate_later() -> None:
+        time.sleep(1.0)  # the robot has keyed the first one and found nothing more ready
+        for doc in later:
+            ledger.save_validation(doc.id, "accept", [])
+
+    validator = threading.Thread(target=validate_later)
+    validator.start()
+    config = KeyingConfig(legacy_url=legacy_server.url, contexts=2, timeout=10.0)
+    follow = Follow("test", poll_seconds=0.2)
+    report = browser_runner.run(
+        lambda: key_documents(
+            browser_runner.browser, ledger, first, config, credentials, follow=follow
+        )
+    )
+    validator.join()
+
+    assert sorted(report.registered) == sorted(first + [d.id for d in later])
+    assert report.seconds >= 1.0  # it waited for them
+    assert {ledger.load(i).state for i in report.registered} == {DocState.KEYED}
+
+
+def test_following_stops_when_the_stages_upstream_stall(
+    legacy_server: LegacyServer,
+    ledger: Ledger,
+    ready: Ready,
+    applicants: Applicants,
+    browser_runner: BrowserRunner,
+    credentials: Credentials,
+    tmp_path: Path,
+) -> None:
+    first = ready(applicants.kyufukin())
+    stuck = applicants.kyufukin()  # received, and nothing will ever read it
+    source = tmp_path / stuck.file
+    source.write_text("{}")
+    ledger.register_document(
+        doc_id=stuck.id, batch_id="test", file=str(source), source=source,
+        size_bytes=2, page_sizes=[(2480, 3508)],
+    )  # fmt: skip
+    config = KeyingConfig(legacy_url=legacy_server.url, contexts=1, timeout=10.0)
+    follow = Follow("test", poll_seconds=0.1, stall_seconds=0.5)
+
+    report = browser_runner.run(
+        lambda: key_documents(
+            browser_runner.browser, ledger, first, config, credentials, follow=follow
+        ),
+        timeout=60,
+    )
+
+    assert report.registered == first
+    assert ledger.load(stuck.id).state is DocState.RECEIVED
