@@ -166,6 +166,18 @@ class FieldSpec(_Strict):
                 out.append(opt.label_box)
         return out
 
+    def crop_box(self, page_size: tuple[int, int], margin: int = 10) -> tuple[int, int, int, int]:
+        """The field's picture on the aligned page: all its boxes and ``margin`` px round them.
+
+        What a reviewer is shown beside the value (x, y, w, h), kept inside the page.
+        """
+        boxes = self.boxes()
+        x0 = max(0, min(b[0] for b in boxes) - margin)
+        y0 = max(0, min(b[1] for b in boxes) - margin)
+        x1 = min(page_size[0], max(b[0] + b[2] for b in boxes) + margin)
+        y1 = min(page_size[1], max(b[1] + b[3] for b in boxes) + margin)
+        return (x0, y0, x1 - x0, y1 - y0)
+
     def option_values(self) -> list[str]:
         return [o.value for o in self.options or []]
 

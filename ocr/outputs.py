@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr.align import cut
-from ocr.regions import grow, union
+from ocr.regions import union
 from shinsei.config import settings
 from shinsei.privacy import mask_field
 
@@ -107,7 +107,7 @@ def write_outputs(plan: Plan, options: Options) -> None:
             fv = doc.fields.get(spec.id)
             if fv is None:
                 continue
-            x, y, w, h = grow(union(spec.boxes()), 10, 10, limit=size)
+            x, y, w, h = spec.crop_box(size)
             cv2.imwrite(str(folder / f"{spec.id}.png"), page[y : y + h, x : x + w])
             fv.crop = str(relative / f"{spec.id}.png")
     if options.page_dir:

@@ -39,7 +39,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from forms.loader import load_form
 from forms.schema import FieldSpec, FormSpec, Kind
 from review import layout as L
-from review.images import MAX_HEIGHT, MAX_WIDTH, Thumbnail, thumbnail
+from review.images import MAX_HEIGHT, MAX_WIDTH, Thumbnail, page_thumbnails, thumbnail
 from shinsei.errors import BusinessError
 from shinsei.model import DocState, Document, Finding
 from shinsei.privacy import SENSITIVE_FIELDS, mask, mask_text
@@ -314,11 +314,17 @@ class _SheetWriter:
         self.images = 0
 
     def _thumbnails(self) -> dict[tuple[str, str], Thumbnail]:
+        """Each flagged field's picture: its saved crop, else cut from the aligned page."""
         thumbs: dict[tuple[str, str], Thumbnail] = {}
+        size = (self.form.size[0], self.form.size[1])
         for doc in self.docs:
+            boxes: dict[str, tuple[int, int, int, int]] = {}
             for fid in sorted(self.flags[doc.id].fields):
                 fv = doc.fields.get(fid)
-                if fv is None or not fv.crop:
+                if fv is None:
+                    continue
+                if not fv.crop:
+                    boxes[fid] = self.form.field(fid).crop_box(size)
                     continue
                 try:
                     thumbs[(doc.id, fid)] = thumbnail(
@@ -326,6 +332,15 @@ class _SheetWriter:
                     )
                 except OSError as exc:
                     self.missing_images.append(f"{doc.id[:12]} {fid}: {exc}")
+            page = self.page_images.get(doc.id)
+            if not boxes or page is None or not page.aligned:
+                continue
+            try:
+                cut = page_thumbnails(page.path, boxes, max_width=MAX_WIDTH, max_height=MAX_HEIGHT)
+            except OSError as exc:
+                self.missing_images.append(f"{doc.id[:12]} {', '.join(boxes)}: {exc}")
+                continue
+            thumbs.update({(doc.id, fid): thumb for fid, thumb in cut.items()})
         return thumbs
 
     def header(self) -> None:

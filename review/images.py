@@ -38,6 +38,36 @@ def thumbnail(path: Path, *, max_width: int = MAX_WIDTH, max_height: int = MAX_H
             img = ImageOps.exif_transpose(src).convert("L")
     except UnidentifiedImageError as exc:
         raise OSError(f"{path}: not an image") from exc
+    return fitted(img, max_width=max_width, max_height=max_height)
+
+
+def page_thumbnails(
+    path: Path,
+    boxes: dict[str, tuple[int, int, int, int]],
+    *,
+    max_width: int = MAX_WIDTH,
+    max_height: int = MAX_HEIGHT,
+) -> dict[str, Thumbnail]:
+    """The ``boxes`` (x, y, w, h in the page's pixels) of the page image at ``path``, fitted.
+
+    The page is decoded once for all its boxes. Raises :class:`OSError` when
+    the file is missing or not an image.
+    """
+    try:
+        with Image.open(path) as src:
+            page = src.convert("L")
+    except UnidentifiedImageError as exc:
+        raise OSError(f"{path}: not an image") from exc
+    return {
+        key: fitted(page.crop((x, y, x + w, y + h)), max_width=max_width, max_height=max_height)
+        for key, (x, y, w, h) in boxes.items()
+    }
+
+
+def fitted(
+    img: Image.Image, *, max_width: int = MAX_WIDTH, max_height: int = MAX_HEIGHT
+) -> Thumbnail:
+    """A grey image fitted into ``max_width`` × ``max_height`` (never enlarged), 16 levels."""
     scale = min(max_width / img.width, max_height / img.height, 1.0)
     if scale < 1.0:
         size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))

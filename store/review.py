@@ -93,6 +93,8 @@ class PageImage:
     document_id: str
     page_no: int
     path: Path
+    aligned: bool = False
+    """The page warped onto its form's template: field crops are cut from it by the form's boxes."""
 
 
 class ReviewStore:
@@ -247,7 +249,8 @@ class ReviewStore:
                     current = found.get(doc_id)
                     # The form's own page wins over other pages; else the first.
                     if current is None or (page_no == form_page and current.page_no != form_page):
-                        found[doc_id] = PageImage(doc_id, page_no, data_dir / image)
+                        aligned = page_no == form_page
+                        found[doc_id] = PageImage(doc_id, page_no, data_dir / image, aligned)
                 stored = conn.execute(
                     select(documents.c.id, documents.c.stored_file).where(
                         documents.c.id.in_(chunk) & documents.c.stored_file.is_not(None)

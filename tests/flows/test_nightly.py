@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from store import Ledger
@@ -62,6 +63,9 @@ def test_nightly_batch_on_the_demo_batch(
         FINAL_STATE[str(rec["decision"])] for rec in truth.values()
     )["letter_queued"] - len(doubtful)
     assert result["review_workbook"] and Path(result["review_workbook"]).is_file()
+    # The reviewer sees the pictures of the doubtful fields, cut from the kept page.
+    workbook = openpyxl.load_workbook(result["review_workbook"])
+    assert sum(len(ws._images) for ws in workbook.worksheets) >= len(doubtful) > 0
     assert result["report"]["total"] == len(truth)
     assert ledger.verify_audit().ok
 
