@@ -153,7 +153,11 @@ def nightly_batch(
     keyed: dict[str, Any] = {}
     if keying is not None:
         keyed = keying.result()
-        timed("keying", keyed.get("registered", 0) + keyed.get("existing", 0), keying_started)
+        timed(
+            "keying, alongside reading",
+            keyed.get("registered", 0) + keyed.get("existing", 0),
+            keying_started,
+        )
 
     # After keying, so that applications the legacy system refused are in the workbook too.
     started = time.perf_counter()
