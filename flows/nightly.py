@@ -152,12 +152,14 @@ def nightly_batch(
 
     keyed: dict[str, Any] = {}
     if keying is not None:
-        keyed = keying.result()
-        timed(
-            "keying, alongside reading",
-            keyed.get("registered", 0) + keyed.get("existing", 0),
-            keying_started,
-        )
+        keying.wait()
+        if keying.state.is_completed():
+            keyed = keying.result()
+            timed(
+                "keying, alongside reading",
+                keyed.get("registered", 0) + keyed.get("existing", 0),
+                keying_started,
+            )
 
     # After keying, so that applications the legacy system refused are in the workbook too.
     started = time.perf_counter()
@@ -171,6 +173,8 @@ def nightly_batch(
         report["total"],
         100 * report["straight_through_rate"],
     )
+    if keying is not None and not keying.state.is_completed():
+        keying.result()  # keying failed: the workbook and the report are out, now the run fails
     return {
         "batch_id": batch_id,
         "intake": taken,

@@ -15,7 +15,9 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.concurrency.sync import concurrency
+from prefect.states import State
 
+from shinsei.errors import ConfigError
 from shinsei.privacy import mask_text
 from store import Ledger
 from store.reprocess import Stage
@@ -42,6 +44,20 @@ def ensure_session_limit(max_sessions: int) -> None:
             client.read_global_concurrency_limit_by_name(LEGACY_SESSIONS)
         except ObjectNotFound:
             client.upsert_global_concurrency_limit_by_name(LEGACY_SESSIONS, max_sessions)
+
+
+def unless_misconfigured(_task: Any, _run: Any, state: State[Any]) -> bool:
+    """Retry a task unless it failed on configuration (wrong credentials, a broken form).
+
+    Waiting and trying again cannot fix those; the operator must.
+    """
+    try:
+        state.result()
+    except ConfigError:
+        return False
+    except Exception:  # any other failure may pass: retry
+        return True
+    return True
 
 
 @task(retries=2, retry_delay_seconds=[2, 10])
@@ -76,7 +92,7 @@ def extract_task(doc_ids: list[str], engine: str) -> dict[str, int]:
     return extract_documents(doc_ids, engine=engine)
 
 
-@task(retries=2, retry_delay_seconds=[2, 10])
+@task(retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=unless_misconfigured)
 def validate_task(batch_id: str, doc_ids: list[str] | None = None) -> dict[str, int]:
     from validators.stage import validate_batch
 
@@ -96,7 +112,7 @@ def export_review_task(batch_id: str, out_dir: str | None = None) -> str | None:
     return None if path is None else str(path)
 
 
-@task(retries=2, retry_delay_seconds=[10, 30])
+@task(retries=2, retry_delay_seconds=[10, 30], retry_condition_fn=unless_misconfigured)
 def key_task(
     batch_id: str | None,
     doc_ids: list[str] | None = None,

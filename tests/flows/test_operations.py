@@ -318,3 +318,49 @@ def test_personal_numbers_reach_the_prefect_server_masked(prefect_api: str) -> N
     assert messages, "the log line never reached the server"
     assert all("123456789018" not in m and "1234567 " not in m for m in messages)
     assert any("********9018" in m and "***4567" in m for m in messages)
+
+
+def test_a_night_whose_robot_cannot_log_in_still_reads_writes_letters_and_reports(
+    prefect_api: str,
+    data_dir: Path,
+    robot_env: LegacyServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from flows.nightly import nightly_batch
+    from robots.errors import LegacyLoginError
+
+    truth = demo_truth()
+    chosen = {
+        decision: sorted(n for n, rec in truth.items() if rec["decision"] == decision)[:2]
+        for decision in ("accept", "reject")
+    }
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in chosen["accept"] + chosen["reject"]:
+        shutil.copy(DEMO / name, inbox / name)
+    monkeypatch.setenv("SHINSEI_LEGACY_PASSWORD", "not-the-password")
+
+    with pytest.raises(LegacyLoginError):
+        nightly_batch(inbox=str(inbox), batch_date=BATCH, letter_date="2020-06-02")
+
+    ledger = Ledger()
+    states = {Path(r.file).name: str(r.state) for r in ledger.rows(ledger.document_ids())}
+    assert "keyed" not in states.values()
+    assert {states[n] for n in chosen["reject"]} == {"letter_queued"}
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+    from prefect.client.schemas.sorting import TaskRunSort
+
+    with get_client(sync_client=True) as client:
+        reports = [a for a in client.read_latest_artifacts() if a.key == "batch-2020-06-01"]
+        (keying,) = client.read_task_runs(
+            task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="key_task")),
+            sort=TaskRunSort.EXPECTED_START_TIME_DESC,
+            limit=1,
+        )
+    assert len(reports) == 1 and "| letter_queued | 2 |" in str(reports[0].data)  # this night's
+    # Wrong credentials are not retried: waiting cannot mend them.
+    assert keying.state is not None and keying.state.is_failed()
+    assert keying.run_count == 1
+    assert robot_env.registrations("kf_applications") == []
