@@ -56,8 +56,22 @@ ENTRY = f"""<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">
 <input type="checkbox" name="r2" aria-label="給付対象者2 受給辞退">
 <label><input type="checkbox" name="id_dl" checked> 運転免許証</label>
 <label><input type="checkbox" name="id_pp" disabled> パスポート</label>
-<label for="acct">口座番号</label><input id="acct" name="acct" maxlength="7">
 </form></body></html>"""
+
+TYPING = f"""<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">
+<title>{SYSTEM} - 入力</title></head><body><form>
+<label for="acct">口座番号</label><input id="acct" name="acct" maxlength="7">
+<input type="text" name="d_year" aria-label="申請日 年" maxlength="2" value="1">
+<label for="holder">口座名義（ｶﾅ）</label><textarea id="holder" name="holder"></textarea>
+<label for="mn">個人番号</label><input type="password" id="mn" name="mn" value="999">
+<label for="ro">受付番号</label><input id="ro" name="ro" readonly value="KF2020-000001">
+<label for="t1">電話番号</label><input id="t1" name="t1">
+<label for="t2">電話番号</label><input id="t2" name="t2">
+<label><input type="checkbox" name="c" value="x"> 同意</label>
+</form><script>
+window.typed = [];
+document.addEventListener('input', e => window.typed.push(e.target.name));
+</script></body></html>"""
 
 
 def _on_page(runner: BrowserRunner, html: str, use: Callable[[Page], Awaitable[T]]) -> T:
@@ -158,9 +172,6 @@ def test_choices_are_set_in_one_round_trip(browser_runner: BrowserRunner) -> Non
                 await entry._choose(wrong)
             except UnexpectedScreenError as exc:
                 failures.append(str(exc))
-        # Text goes in by insertText, where the browser applies maxlength as to typing.
-        await page.get_by_label("口座番号", exact=True).fill("123456789")
-        state["acct"] = await page.get_by_label("口座番号", exact=True).input_value()
         state["failures"] = failures
         return state
 
@@ -172,7 +183,6 @@ def test_choices_are_set_in_one_round_trip(browser_runner: BrowserRunner) -> Non
     assert len(state["failures"]) == 3
     assert state["failures"][0] == {"account_type": "「定期」は預金種目の選択肢にありません"}
     assert "受給辞退（世帯全員）" in state["failures"][1]
-    assert state["acct"] == "1234567"
 
 
 def test_the_headless_browser_draws_only_when_asked(browser_runner: BrowserRunner) -> None:
@@ -219,6 +229,44 @@ def test_our_disabled_features_keep_playwrights(browser_runner: BrowserRunner) -
     assert len(lists) >= 2, lists  # Playwright's, then ours
     assert set(lists[-1]) >= set().union(*lists[:-1])
     assert "RenderDocument" in lists[-1]
+
+
+def test_text_is_typed_into_a_box_found_by_its_label(browser_runner: BrowserRunner) -> None:
+    async def use(page: Page) -> dict[str, Any]:
+        await pages.TextBox("口座番号").fill(page, "123456789")
+        await pages.TextBox("申請日 年").fill(page, "7")  # over the 1 it held
+        await pages.TextBox("口座名義（ｶﾅ）").fill(page, "ﾔﾏﾀﾞ ﾀﾛｳ")
+        await pages.TextBox("個人番号").fill(page, "")  # cleared
+        failures = []
+        for label in ("受付番号", "電話番号", "同意", "ない欄"):
+            try:
+                await pages.TextBox(label).fill(page, "1")
+            except UnexpectedScreenError as exc:
+                failures.append(str(exc))
+        state: dict[str, Any] = await page.evaluate(
+            """() => Object.fromEntries(Array.from(document.forms[0].elements,
+                el => [el.name, el.type === 'checkbox' ? el.checked : el.value]))"""
+        )
+        state["typed"] = await page.evaluate("window.typed")
+        state["failures"] = failures
+        return state
+
+    state = _on_page(browser_runner, TYPING, use)
+
+    # insertText, where the browser applies maxlength as it does to a clerk's typing
+    assert state["acct"] == "1234567"
+    assert state["d_year"] == "7" and state["holder"] == "ﾔﾏﾀﾞ ﾀﾛｳ" and state["mn"] == ""
+    assert {"acct", "d_year", "holder", "mn"} <= set(state["typed"])  # input events, as typing
+    # read-only, two boxes of one label, not a text box, no such box: nothing typed
+    assert state["ro"] == "KF2020-000001" and state["t1"] == state["t2"] == ""
+    assert state["c"] is False
+    assert [f.split("」")[0] for f in state["failures"]] == [
+        "入力欄「受付番号",
+        "入力欄「電話番号",
+        "入力欄「同意",
+        "入力欄「ない欄",
+    ]
+    assert "2個" in state["failures"][1]
 
 
 FORM = f"""<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">
