@@ -160,3 +160,35 @@ def test_a_pools_groups_shrink_towards_the_end_and_keep_every_file_once(
     sizes = [len(g) for g in groups]
     assert max(sizes) <= chunk and sizes == sorted(sizes, reverse=True)
     assert sizes[-min(workers, len(sizes)) :] == [1] * min(workers, len(sizes))
+
+
+def test_jpeg_pages_decode_as_opencv_would_and_what_the_fast_decoder_refuses_goes_to_it() -> None:
+    import cv2
+    import numpy as np
+    import simplejpeg
+
+    from ocr.io import decode_jpeg
+
+    rng = np.random.default_rng(3)
+    rgb = cv2.GaussianBlur(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8), (5, 5), 0)
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    assert ok
+    data = encoded.tobytes()
+    buf = np.frombuffer(data, np.uint8)
+
+    gray, color = decode_jpeg(data), decode_jpeg(data, color=True)
+
+    assert gray is not None and color is not None
+    assert np.array_equal(gray, cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE))
+    expected = cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    assert np.array_equal(color, expected)
+    # A stream cut short: the fast decoder refuses it, OpenCV decides.
+    cut = data[: len(data) * 2 // 3]
+    with pytest.raises(ValueError):
+        simplejpeg.decode_jpeg(cut, colorspace="GRAY")
+    decided = cv2.imdecode(np.frombuffer(cut, np.uint8), cv2.IMREAD_GRAYSCALE)
+    if decided is None:
+        assert decode_jpeg(cut) is None
+    else:
+        assert np.array_equal(decode_jpeg(cut), decided)
+    assert decode_jpeg(b"\xff\xd8 not a JPEG") is None
