@@ -122,36 +122,50 @@ SPECK_PX = 6
 def _title(small: np.ndarray) -> Box | None:
     """The first text line of a block (at :data:`TITLE_SCALE`), a photo or other big blob
     left out.
+
+    Worked out from the ink's connected components alone: a component spans
+    every row and column between its edges, so the rows with ink, and the
+    columns with ink in a line, are unions of the components' extents -- no
+    pass over the pixels after the labelling.
     """
+    height, width = small.shape[:2]
     ink = (small < paper_level(small) * 0.7).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    big = (stats[:, cv2.CC_STAT_HEIGHT] > small.shape[0] * 0.12) | (
-        stats[:, cv2.CC_STAT_WIDTH] > small.shape[1] * 0.5
-    )
-    # and specks: a black-and-white scan's noise is no line of words
-    tiny = stats[:, cv2.CC_STAT_AREA] < SPECK_PX
-    big[0] = True
-    ink[(big | tiny)[labels]] = 0
-    inked = np.count_nonzero(ink, axis=1) > 0
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    x, y, w, h, area = stats[1:].T
+    # a big blob is a photo or a card's outline; a speck is a black-and-white
+    # scan's noise, no line of words
+    keep = (h <= height * 0.12) & (w <= width * 0.5) & (area >= SPECK_PX)
+    x, y, w, h = x[keep], y[keep], w[keep], h[keep]
+    inked = _covered(y, h, height)
     start = 0
     while True:
         rows = np.nonzero(inked[start:])[0]
         if len(rows) == 0:
             return None
         start = end = start + int(rows[0])
-        while end + 1 < ink.shape[0] and inked[end + 1]:
+        while end + 1 < height and inked[end + 1]:
             end += 1
-        band = ink[start : end + 1]
-        cols = np.nonzero(band.any(axis=0))[0]
+        # every component with ink in these rows lies wholly within them
+        line = (y >= start) & (y + h - 1 <= end)
+        cols = np.nonzero(_covered(x[line], w[line], width))[0]
+        band = end + 1 - start
         # the line's first group of words: a passbook's bank name, not the column
         # headings of the facing page on the same line
-        gaps = np.nonzero(np.diff(cols) > band.shape[0])[0]
+        gaps = np.nonzero(np.diff(cols) > band)[0]
         last = int(cols[gaps[0]]) if len(gaps) else int(cols[-1])
-        if last + 1 - int(cols[0]) >= band.shape[0]:
-            return (int(cols[0]), start, last + 1 - int(cols[0]), end + 1 - start)
+        if last + 1 - int(cols[0]) >= band:
+            return (int(cols[0]), start, last + 1 - int(cols[0]), band)
         # narrower than high: a broken rule's piece (the fold between a passbook's
         # pages), not a line of words; look below it
         start = end + 1
+
+
+def _covered(starts: np.ndarray, lengths: np.ndarray, size: int) -> np.ndarray:
+    """Which of ``size`` positions lie in any of the intervals ``[start, start + length)``."""
+    edges = np.zeros(size + 1, np.int32)
+    np.add.at(edges, starts, 1)
+    np.add.at(edges, starts + lengths, -1)
+    return np.cumsum(edges[:size]) > 0
 
 
 @dataclass

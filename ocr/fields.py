@@ -27,7 +27,7 @@ import numpy as np
 from forms.schema import Charset as CharsetName
 from forms.schema import FieldSpec, Kind
 from ocr import omr
-from ocr.align import Alignment
+from ocr.align import Alignment, cut
 from ocr.charsets import field_charset, settle_twins, text_charset, tidy_text, today_forms
 from ocr.confidence import status_for
 from ocr.engine import Charset, Recognition
@@ -225,14 +225,22 @@ def _plan_text(
     # 2 px it tolerates) are removed; marks fix the map to a fraction of a pixel.
     exact = alignment.method == "marks" and alignment.marks >= 2 and alignment.residual < 1.0
     rules = (max(40, int(whole[2] * 0.5)), max(30, int(cell_h * 0.8))) if cell_h else None
-    cutout = clean_cut(gray, alignment, tpl, region, rules=None if exact else rules)
-    if blacked_out(cutout):
+    # a comb's cells are read off one clean cut of the whole field; boxes are
+    # cut and cleaned each on their own, so for them only the marker check
+    # looks at the whole field, and that needs no cleaning
+    cutout = None
+    if any(cells is not None for _, cells, _ in pieces):
+        cutout = clean_cut(gray, alignment, tpl, region, rules=None if exact else rules)
+    if blacked_out(cut(gray, alignment, region) if cutout is None else cutout.raw):
+        if cutout is None:
+            cutout = clean_cut(gray, alignment, tpl, region, rules=None if exact else rules)
         draft.flags.append("blacked_out")
         draft.ink_px = int(cutout.ink.sum())
         plan.drafts.append(draft)
         return
     for name, cells, box in pieces:
         if cells is not None:
+            assert cutout is not None
             part = _comb_part(name, spec, cells, cutout, plan, charset)
             draft.ink_px += part.cells or 0
         else:

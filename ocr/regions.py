@@ -218,10 +218,9 @@ def ink_bbox(ink: np.ndarray) -> tuple[int, int, int, int] | None:
     return (x0, y0, x1 - x0 + 1, y1 - y0 + 1)
 
 
-def blacked_out(c: Cut) -> bool:
-    """Whether most of the region is covered with marker (塗りつぶし)."""
-    dark = c.raw < 80
-    return float(dark.mean()) >= BLACKOUT
+def blacked_out(raw: np.ndarray) -> bool:
+    """Whether most of a region (as cut, before cleaning) is covered with marker (塗りつぶし)."""
+    return int(np.count_nonzero(raw < 80)) >= BLACKOUT * raw.size
 
 
 @dataclass

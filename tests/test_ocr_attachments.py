@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from ocr.attachments import TitleCheck, classify_page, sort_page
+from ocr.attachments import TitleCheck, _title, classify_page, sort_page
 from ocr.identify import PageReading
 from ocr.io import Page
 from ocr.pipeline import extract_files
@@ -42,6 +42,23 @@ def test_title_lines_with_bank_words_make_a_passbook_copy(
 ) -> None:
     check = TitleCheck([], otherwise)  # type: ignore[arg-type]
     assert check.settle(texts) == kind
+
+
+def test_the_title_line_is_the_first_line_of_words_with_blobs_rules_and_specks_left_out() -> None:
+    block = np.full((400, 600), 255, np.uint8)
+    block[5:7, 40:42] = 0  # a speck above everything
+    block[10:30, 20:24] = 0  # a rule's piece, higher than wide: no line of words
+    block[40:390, 10:80] = 0  # a photo: a big blob, whatever its rows
+    for x in range(100, 220, 24):  # the first line: five characters ...
+        block[52:68, x : x + 16] = 0
+    block[54:66, 500:560] = 0  # ... and, far to its right, the facing page's heading
+    for x in range(100, 300, 24):  # a second line below
+        block[90:106, x : x + 16] = 0
+    assert _title(block) == (100, 52, 212 - 100, 68 - 52)
+    # a character whose strokes reach into the row above joins that row's line
+    block[46:53, 150:154] = 0
+    assert _title(block) == (100, 46, 212 - 100, 68 - 46)
+    assert _title(np.full((50, 80), 255, np.uint8)) is None
 
 
 def test_a_card_without_photo_is_decided_by_its_title_read_by_the_model() -> None:
