@@ -462,62 +462,95 @@ async def choose(page: Page, *choices: Choice | None) -> None:
         raise UnexpectedScreenError(f"画面に選択肢がありません: {labels}")
 
 
-# Put the caret in a text box found by its label (a <label> for it, or its aria-label: the
-# accessible name get_by_label(exact=True) uses), its text selected, as Locator.fill() does
-# before it types. How many boxes had that label comes back (1, or none focused).
-_FOCUS_JS = r"""label => {
+# Type into text boxes found by their labels (a <label> for the box, or its aria-label: the
+# accessible name get_by_label(exact=True) uses), one after the other. Each box is focused
+# with its text selected, as Locator.fill() does before it types, and the text goes in
+# through the page's editing ("insertText"): the browser applies maxlength and fires the
+# input events of typing. Where a box cannot be typed into, [its index, how many boxes had
+# that label (-1: found, but it would not take the caret or the text)] comes back.
+_TYPE_JS = r"""pairs => {
     const squash = text => text.replace(/\s+/g, ' ').trim();
     const name = el => squash(el.getAttribute('aria-label')
         || Array.from(el.labels || [], l => l.textContent).join(' '));
     const notText = ['hidden', 'radio', 'checkbox', 'submit', 'button', 'reset', 'file', 'image'];
-    const found = Array.from(document.querySelectorAll('input, textarea')).filter(
-        el => !notText.includes(el.type) && name(el) === label && !el.disabled && !el.readOnly);
-    if (found.length === 1) { found[0].focus(); found[0].select(); }
-    return found.length;
+    const boxes = Array.from(document.querySelectorAll('input, textarea'))
+        .filter(el => !notText.includes(el.type)).map(el => [name(el), el]);
+    for (let i = 0; i < pairs.length; i++) {
+        const [label, value] = pairs[i];
+        const found = boxes.filter(([n, el]) => n === label && !el.disabled && !el.readOnly);
+        if (found.length !== 1) return [i, found.length];
+        const box = found[0][1];
+        box.focus();
+        if (document.activeElement !== box) return [i, -1];
+        box.select();
+        const typed = value ? document.execCommand('insertText', false, value)
+            : box.value === '' || document.execCommand('delete');
+        if (!typed) return [i, -1];
+    }
+    return null;
 }"""
+
+
+async def type_text(page: Page, *boxes: tuple[str, str]) -> None:
+    """Type each ``(label, text)`` into the text box with that label, in order, in one
+    round trip (empty text: clear the box).
+
+    The boxes are found with the page's own DOM, not Playwright's selector
+    engine, which is compiled into every new page at its first locator (and
+    a screen is typed on once); and a whole screen's text goes in one call
+    instead of two round trips a box. Measured on the search screen, a page
+    load and its first ``fill()`` took 57-79 ms (75-95 ms of CPU in the
+    browser, its driver and the robot), a page load and one box typed this
+    way 29-39 ms (40-50 ms of CPU).
+
+    A label on no box or on two, a read-only or disabled box, or one that
+    does not take the caret is an :class:`UnexpectedScreenError`; the boxes
+    before it have been typed.
+    """
+    if not boxes:
+        return
+    try:
+        problem = await page.evaluate(_TYPE_JS, [[label, text] for label, text in boxes])
+    except PlaywrightError as exc:
+        raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
+    if problem is None:
+        return
+    index, found = problem
+    label = boxes[index][0]
+    if found == -1:
+        raise UnexpectedScreenError(f"入力欄「{label}」に入力できません")
+    raise UnexpectedScreenError(f"入力欄「{label}」が{found}個あります")
 
 
 @dataclass(frozen=True)
 class TextBox:
-    """A text box, by its label (its accessible name, as ``get_by_label(exact=True)`` finds it).
-
-    :meth:`fill` types the way :meth:`Locator.fill` does -- the box focused
-    with its text selected, then the text in one ``insertText``, so the
-    browser applies ``maxlength`` and fires the ``input`` events of a
-    clerk's typing -- but finds the box with the page's own DOM instead of
-    Playwright's selector engine. That engine is compiled into every new
-    page at its first locator, and a screen is typed on once: measured on
-    the search screen, a page load and its first ``fill()`` took 57-79 ms
-    (75-95 ms of CPU in the browser, its driver and the robot), a page load
-    and this 29-39 ms (40-50 ms of CPU); a further box 6-12 ms against
-    2.5 ms.
-    """
+    """A text box, by its label (its accessible name, as ``get_by_label(exact=True)`` finds it)."""
 
     label: str
 
     async def fill(self, page: Page, value: str) -> None:
-        """Replace the box's text with ``value`` (empty: clear it)."""
-        try:
-            found = await page.evaluate(_FOCUS_JS, self.label)
-            if found == 1:
-                if value:
-                    await page.keyboard.insert_text(value)
-                else:
-                    await page.keyboard.press("Delete")
-        except PlaywrightError as exc:
-            raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
-        if found != 1:
-            raise UnexpectedScreenError(f"入力欄「{self.label}」が{found}個あります")
+        """Replace the box's text with ``value`` (empty: clear it), as :func:`type_text`."""
+        await type_text(page, (self.label, value))
+
+
+def date_boxes(label: str, value: WarekiDate | None) -> list[tuple[str, str]]:
+    """The 年, 月, 日 boxes of the date field ``label`` (its 元号 is a choice: :func:`era`)."""
+    if value is None:
+        return []
+    return [
+        (f"{label} 年", str(value.year)),
+        (f"{label} 月", str(value.month)),
+        (f"{label} 日", str(value.day)),
+    ]
 
 
 class _EntryScreen(Screen):
     """An entry screen: fields in rows labelled by their ``<th>``, errors in red beside them.
 
-    Text goes in one box at a time with :meth:`TextBox.fill` (``insertText``,
-    as :meth:`Locator.fill`: the browser applies ``maxlength`` as it does to
-    a clerk's typing). The
-    choices -- select boxes, radio buttons, checkboxes -- are set together in
-    one round trip (:meth:`_choose`), before the text: a select is set the
+    The choices -- select boxes, radio buttons, checkboxes -- are set
+    together in one round trip (:meth:`_choose`), then the text, all boxes in
+    one round trip (:meth:`_type`; typed as a clerk types, so the browser
+    applies ``maxlength``): a select is set the
     way Playwright's ``select_option`` sets it (its value, then ``input`` and
     ``change``), a radio button or a checkbox is clicked in the page, which
     fires the same events a clerk's click does. The 確認 screen shows what
@@ -532,21 +565,13 @@ class _EntryScreen(Screen):
         self.confirm_button = Button("確認")
         self.error_rows = page.get_by_role("row").filter(has=page.get_by_role("alert"))
 
-    async def _fill(self, label: str, value: str | None) -> None:
-        if value:
-            await TextBox(label).fill(self.page, value)
+    async def _type(self, *boxes: tuple[str, str | None]) -> None:
+        """Type the text boxes (blank ones skipped) in one round trip (:func:`type_text`)."""
+        await type_text(self.page, *((label, value) for label, value in boxes if value))
 
     async def _choose(self, *choices: Choice | None) -> None:
         """Set the choices (blank ones skipped) in one round trip."""
         await choose(self.page, *choices)
-
-    async def _date(self, label: str, value: WarekiDate | None) -> None:
-        """Type a date's 年, 月, 日 (its 元号 is a choice: :func:`era`)."""
-        if value is None:
-            return
-        await TextBox(f"{label} 年").fill(self.page, str(value.year))
-        await TextBox(f"{label} 月").fill(self.page, str(value.month))
-        await TextBox(f"{label} 日").fill(self.page, str(value.day))
 
     async def _submit(self, confirm: type[R]) -> R:
         """Press 確認; raise :class:`LegacyRefusedError` when it comes back with red messages."""
@@ -749,13 +774,15 @@ class KyufukinEntryPage(_EntryScreen):
             *(checkbox(f"給付対象者{row} 受給辞退") for row in entry.refusing_members),
             *(checkbox(label) for label in entry.id_documents),
         )
-        await self._date("申請日", entry.application_date)
-        await self._fill("電話番号", entry.phone)
-        await self._fill("金融機関コード", entry.bank_code)
-        await self._fill("店舗コード", entry.branch_code)
-        await self._fill("口座番号", entry.account_number)
-        await self._fill("口座名義（ｶﾅ）", entry.account_holder)
-        await self._fill("その他の書類名", entry.id_document_other)
+        await self._type(
+            *date_boxes("申請日", entry.application_date),
+            ("電話番号", entry.phone),
+            ("金融機関コード", entry.bank_code),
+            ("店舗コード", entry.branch_code),
+            ("口座番号", entry.account_number),
+            ("口座名義（ｶﾅ）", entry.account_holder),
+            ("その他の書類名", entry.id_document_other),
+        )
 
     async def confirm(self) -> KyufukinConfirmPage:
         """Press 確認: the 入力内容確認 screen, or :class:`LegacyRefusedError`."""
@@ -922,26 +949,28 @@ class KaigoEntryPage(_EntryScreen):
             select("特定疾病", entry.specified_disease, "specified_disease"),
             checkbox("主治医意見書の提供に同意する") if entry.consent else None,
         )
-        await self._date("申請日", entry.application_date)
-        await self._fill("申請者氏名", entry.applicant_name)
-        await self._fill("続柄", entry.applicant_relation_detail)
-        await self._fill("提出代行者名称", entry.agent_name)
-        await self._fill("被保険者氏名", entry.name)
-        await self._fill("フリガナ", entry.name_kana)
-        await self._date("生年月日", entry.birth_date)
-        if entry.postal_code:
-            await self._fill("郵便番号（前3桁）", entry.postal_code[:3])
-            await self._fill("郵便番号（後4桁）", entry.postal_code[3:])
-        await self._fill("住所", entry.address)
-        await self._fill("電話番号", entry.phone)
-        await self._date("有効期間（開始）", entry.previous_valid_from)
-        await self._date("有効期間（終了）", entry.previous_valid_to)
-        await self._fill("医療機関名", entry.doctor_clinic)
-        await self._fill("医師氏名", entry.doctor_name)
-        await self._fill("医療機関所在地", entry.doctor_address)
-        await self._fill("医療機関電話番号", entry.doctor_phone)
-        await self._fill("医療保険者名", entry.insurer_name)
-        await self._fill("記号番号", entry.insurance_symbol_number)
+        postal = entry.postal_code or ""
+        await self._type(
+            *date_boxes("申請日", entry.application_date),
+            ("申請者氏名", entry.applicant_name),
+            ("続柄", entry.applicant_relation_detail),
+            ("提出代行者名称", entry.agent_name),
+            ("被保険者氏名", entry.name),
+            ("フリガナ", entry.name_kana),
+            *date_boxes("生年月日", entry.birth_date),
+            ("郵便番号（前3桁）", postal[:3]),
+            ("郵便番号（後4桁）", postal[3:]),
+            ("住所", entry.address),
+            ("電話番号", entry.phone),
+            *date_boxes("有効期間（開始）", entry.previous_valid_from),
+            *date_boxes("有効期間（終了）", entry.previous_valid_to),
+            ("医療機関名", entry.doctor_clinic),
+            ("医師氏名", entry.doctor_name),
+            ("医療機関所在地", entry.doctor_address),
+            ("医療機関電話番号", entry.doctor_phone),
+            ("医療保険者名", entry.insurer_name),
+            ("記号番号", entry.insurance_symbol_number),
+        )
 
     async def confirm(self) -> KaigoConfirmPage:
         """Press 確認: the 入力内容確認 screen, or :class:`LegacyRefusedError`."""

@@ -68,6 +68,9 @@ TYPING = f"""<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">
 <label for="t1">電話番号</label><input id="t1" name="t1">
 <label for="t2">電話番号</label><input id="t2" name="t2">
 <label><input type="checkbox" name="c" value="x"> 同意</label>
+<label for="memo">メモ</label><input id="memo" name="memo">
+<input name="hid" aria-label="備考" style="display:none">
+<label for="after">連絡事項</label><input id="after" name="after">
 </form><script>
 window.typed = [];
 document.addEventListener('input', e => window.typed.push(e.target.name));
@@ -243,6 +246,11 @@ def test_text_is_typed_into_a_box_found_by_its_label(browser_runner: BrowserRunn
                 await pages.TextBox(label).fill(page, "1")
             except UnexpectedScreenError as exc:
                 failures.append(str(exc))
+        # a screen's boxes in one call, in order, up to one that will not take the caret
+        try:
+            await pages.type_text(page, ("メモ", "先に入力"), ("備考", "x"), ("連絡事項", "y"))
+        except UnexpectedScreenError as exc:
+            failures.append(str(exc))
         state: dict[str, Any] = await page.evaluate(
             """() => Object.fromEntries(Array.from(document.forms[0].elements,
                 el => [el.name, el.type === 'checkbox' ? el.checked : el.value]))"""
@@ -265,8 +273,11 @@ def test_text_is_typed_into_a_box_found_by_its_label(browser_runner: BrowserRunn
         "入力欄「電話番号",
         "入力欄「同意",
         "入力欄「ない欄",
+        "入力欄「備考",
     ]
     assert "2個" in state["failures"][1]
+    assert state["failures"][4] == "入力欄「備考」に入力できません"
+    assert state["memo"] == "先に入力" and state["hid"] == state["after"] == ""
 
 
 FORM = f"""<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">
