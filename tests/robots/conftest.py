@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -39,16 +40,21 @@ USER, PASSWORD = "robot1", "test-only-pass"
 class LegacyServer:
     """A ``python -m legacy serve`` process on a free port, and a reader of its database."""
 
-    def __init__(self, workdir: Path, **knobs: Any) -> None:
+    def __init__(self, workdir: Path, *, access_log: bool = False, **knobs: Any) -> None:
         self.db_path = workdir / "legacy.db"
+        self.log_path = workdir / "stand-in.log"
         args = [sys.executable, "-m", "legacy", "serve", "--port", "0", "--db", str(self.db_path)]
         args += ["--user", f"{USER}:{PASSWORD}", "--latency", str(knobs.pop("latency", 0))]
         for name, value in knobs.items():
             args += [f"--{name.replace('_', '-')}", str(value)]
+        if access_log:
+            args.append("--access-log")
         env = {**os.environ, "SHINSEI_DATA_DIR": str(workdir / "data")}
-        self.process = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
-        )
+        workdir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("w") as log:  # the child keeps its own handle
+            self.process = subprocess.Popen(
+                args, stdout=subprocess.PIPE, stderr=log, text=True, env=env
+            )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if "listening on" not in line:
@@ -69,6 +75,11 @@ class LegacyServer:
         finally:
             conn.close()
         return [{"key": k, "receipt_no": r, "data": json.loads(d)} for k, r, d in rows]
+
+    def answered(self, status: int) -> int:
+        """How many requests the access log shows answered with ``status`` (``access_log=True``)."""
+        pattern = re.compile(rf'" {status} ')
+        return sum(1 for line in self.log_path.read_text().splitlines() if pattern.search(line))
 
     def receipts(self) -> dict[str, str]:
         """Receipt number → applicant key, over both forms."""

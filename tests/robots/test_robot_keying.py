@@ -283,14 +283,18 @@ def test_a_fault_run_keys_everything_exactly_once(
     applicants: Applicants,
     data_dir: Path,
 ) -> None:
-    server = start_legacy(busy_rate=0.1, drop_rate=0.05, session_lifetime_minutes=0.25, seed=7)
+    server = start_legacy(
+        busy_rate=0.1, drop_rate=0.05, session_lifetime_minutes=0.25, seed=7, access_log=True
+    )
     docs = [applicants.kyufukin() for _ in range(7)] + [applicants.kaigo() for _ in range(3)]
     ids = ready(*docs)
 
     report = key(server, ids, contexts=2)
 
     assert sorted(report.registered + report.existing) == sorted(ids), report.to_dict()
-    assert report.retries > 0  # the faults happened
+    # the faults happened: busy pages served (most are retried in place, so the
+    # report's document-level retries may be none)
+    assert server.answered(503) > 0
     receipts = server.receipts()
     assert len(receipts) == len(ids)  # each applicant registered once, none twice
     assert {_receipt(ledger, i) for i in ids} == set(receipts)
