@@ -105,10 +105,15 @@ def main() -> None:
             letter_date="2020-06-02",
         )
     finally:
+        total = time.perf_counter() - started
+        # the run's last log lines are still on their way to the server: send them
+        # before it stops ("Error logging to API" otherwise)
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=5)
         for service in (legacy, server):
             if service.pid:
                 os.kill(service.pid, 15)
-    total = time.perf_counter() - started
 
     timings = result["report"]["timings"]
     print(
