@@ -93,8 +93,7 @@ async def key_kyufukin(page: Page, base_url: str, entry: KyufukinEntry) -> Keyed
             _check_registered(entry, detail.read_application(), existing=True)
             return Keyed(receipt_no, "existing")
         form = await detail.start_entry()
-        await form.enter_application(entry)
-        confirm = await form.confirm()
+        confirm = await form.confirm_application(entry)
         _check_confirm(entry, confirm.read_application(entry.applicant_no))
         return confirm
 
@@ -122,8 +121,7 @@ async def key_kaigo(page: Page, base_url: str, entry: KaigoEntry) -> Keyed:
             _check_registered(entry, detail.read_application(), existing=True)
             return Keyed(receipt_no, "existing")
         form = await detail.start_entry()
-        await form.enter_application(entry)
-        confirm = await form.confirm()
+        confirm = await form.confirm_application(entry)
         _check_confirm(entry, confirm.read_application())
         return confirm
 

@@ -1,7 +1,7 @@
 """Page objects: one class per screen of the legacy system (an extension point).
 
 The keying robot speaks only in business verbs (``login``,
-``find_applicant``, ``enter_application``, ``confirm``, ``register``,
+``find_applicant``, ``confirm_application``, ``register``,
 ``read_receipt_no``, ``read_application``); every locator lives here, made
 once in a page object's ``__init__``, by role or label first.
 
@@ -42,6 +42,7 @@ Screens of the stand-in and their classes::
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urljoin
@@ -109,8 +110,21 @@ class Button:
     name: str
 
 
-async def submit(page: Page, button: Button) -> None:
-    """Click a form's button and wait for the page it leads to.
+async def submit(
+    page: Page,
+    button: Button,
+    *,
+    choices: Sequence[Choice | None] = (),
+    boxes: Sequence[tuple[str, str | None]] = (),
+) -> None:
+    """Set a screen's ``choices`` and type its ``boxes`` (blank ones skipped), then click
+    its button, in one round trip, and wait for the page it leads to.
+
+    The values go in as :func:`choose` and :func:`type_text` put them, in
+    that order; a choice or a box that cannot be set raises what they raise,
+    and then nothing is clicked. Sent together, a screen costs one message
+    through Playwright's driver, the browser and the renderer instead of
+    three.
 
     The button is clicked in the page (``HTMLElement.click()``): its
     ``onclick`` (a ``confirm()``) runs and the form is posted, as by a
@@ -123,17 +137,24 @@ async def submit(page: Page, button: Button) -> None:
     :class:`LegacyUnreachableError`. A form submission is never repeated
     here: whether it took effect is for the robot to find out.
     """
+    wanted = [c for c in choices if c is not None]
+    typed = [(label, text) for label, text in boxes if text]
+    values = {"choices": wanted, "boxes": [list(b) for b in typed], "button": button.name}
     try:
         async with page.expect_navigation(wait_until="domcontentloaded"):
             try:
-                found = await page.evaluate(_CLICK_JS, button.name)
+                done = await page.evaluate(_SUBMIT_JS, values)
             except PlaywrightError as exc:
                 # The next page already replaced this one: the click went through.
                 if "context was destroyed" not in exc.message:
                     raise
-                found = 1
-            if found != 1:
-                raise UnexpectedScreenError(f"ボタン「{button.name}」が{found}個あります")
+                done = {"buttons": 1}
+            if "missed" in done:
+                _raise_for_missed(done["missed"])
+            if "typing" in done:
+                _raise_for_typing(typed, done["typing"])
+            if done["buttons"] != 1:
+                raise UnexpectedScreenError(f"ボタン「{button.name}」が{done['buttons']}個あります")
     except PlaywrightTimeoutError as exc:
         raise LegacyUnreachableError(f"timeout: {exc.message.splitlines()[0]}") from exc
     except PlaywrightError as exc:
@@ -449,6 +470,12 @@ async def choose(page: Page, *choices: Choice | None) -> None:
         missed = await page.evaluate(_CHOOSE_JS, wanted)
     except PlaywrightError as exc:
         raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
+    if missed:
+        _raise_for_missed(missed)
+
+
+def _raise_for_missed(missed: list[list[str]]) -> None:
+    """The choices :data:`_CHOOSE_JS` could not set, as the fault they are."""
     refused = {
         attribute or label: f"「{option}」は{label}の選択肢にありません"
         for label, option, attribute in missed
@@ -457,9 +484,8 @@ async def choose(page: Page, *choices: Choice | None) -> None:
     if refused:
         # the screen is the right one; the value is not one the system can hold
         raise LegacyRefusedError(refused)
-    if missed:
-        labels = "、".join(label for label, _, _ in missed)
-        raise UnexpectedScreenError(f"画面に選択肢がありません: {labels}")
+    labels = "、".join(label for label, _, _ in missed)
+    raise UnexpectedScreenError(f"画面に選択肢がありません: {labels}")
 
 
 # Type into text boxes found by their labels (a <label> for the box, or its aria-label: the
@@ -513,13 +539,28 @@ async def type_text(page: Page, *boxes: tuple[str, str]) -> None:
         problem = await page.evaluate(_TYPE_JS, [[label, text] for label, text in boxes])
     except PlaywrightError as exc:
         raise LegacyUnreachableError(exc.message.splitlines()[0]) from exc
-    if problem is None:
-        return
+    if problem is not None:
+        _raise_for_typing(boxes, problem)
+
+
+def _raise_for_typing(boxes: Sequence[tuple[str, str]], problem: list[int]) -> None:
+    """The box :data:`_TYPE_JS` stopped at (``[its index, how many had its label]``)."""
     index, found = problem
     label = boxes[index][0]
     if found == -1:
         raise UnexpectedScreenError(f"入力欄「{label}」に入力できません")
     raise UnexpectedScreenError(f"入力欄「{label}」が{found}個あります")
+
+
+# A screen's choices, then its text, then its button (as submit() sends them together): the
+# first of them that cannot be done comes back, and then nothing is clicked.
+_SUBMIT_JS = f"""({{choices, boxes, button}}) => {{
+    const missed = ({_CHOOSE_JS})(choices);
+    if (missed.length) return {{missed}};
+    const typing = ({_TYPE_JS})(boxes);
+    if (typing) return {{typing}};
+    return {{buttons: ({_CLICK_JS})(button)}};
+}}"""
 
 
 @dataclass(frozen=True)
@@ -547,11 +588,11 @@ def date_boxes(label: str, value: WarekiDate | None) -> list[tuple[str, str]]:
 class _EntryScreen(Screen):
     """An entry screen: fields in rows labelled by their ``<th>``, errors in red beside them.
 
-    The choices -- select boxes, radio buttons, checkboxes -- are set
-    together in one round trip (:meth:`_choose`), then the text, all boxes in
-    one round trip (:meth:`_type`; typed as a clerk types, so the browser
-    applies ``maxlength``): a select is set the
-    way Playwright's ``select_option`` sets it (its value, then ``input`` and
+    The whole screen goes in one round trip with the press of 確認
+    (:meth:`_submit`, :func:`submit`): first the choices -- select boxes,
+    radio buttons, checkboxes -- then the text boxes (typed as a clerk
+    types, so the browser applies ``maxlength``). A select is set the way
+    Playwright's ``select_option`` sets it (its value, then ``input`` and
     ``change``), a radio button or a checkbox is clicked in the page, which
     fires the same events a clerk's click does. The 確認 screen shows what
     the system received, and the robot compares all of it.
@@ -565,17 +606,17 @@ class _EntryScreen(Screen):
         self.confirm_button = Button("確認")
         self.error_rows = page.get_by_role("row").filter(has=page.get_by_role("alert"))
 
-    async def _type(self, *boxes: tuple[str, str | None]) -> None:
-        """Type the text boxes (blank ones skipped) in one round trip (:func:`type_text`)."""
-        await type_text(self.page, *((label, value) for label, value in boxes if value))
-
-    async def _choose(self, *choices: Choice | None) -> None:
-        """Set the choices (blank ones skipped) in one round trip."""
-        await choose(self.page, *choices)
-
-    async def _submit(self, confirm: type[R]) -> R:
-        """Press 確認; raise :class:`LegacyRefusedError` when it comes back with red messages."""
-        await submit(self.page, self.confirm_button)
+    async def _submit(
+        self,
+        confirm: type[R],
+        choices: Sequence[Choice | None],
+        boxes: Sequence[tuple[str, str | None]],
+    ) -> R:
+        """Set ``choices``, type ``boxes`` (blank ones skipped) and press 確認; raise
+        :class:`LegacyRefusedError` when a choice is not offered or the screen comes
+        back with red messages.
+        """
+        await submit(self.page, self.confirm_button, choices=choices, boxes=boxes)
         shown = await read_screen(self.page)
         if shown.title == self.HEADING:
             rows = await self.error_rows.evaluate_all(
@@ -687,8 +728,7 @@ class KyufukinSearchPage(Screen):
         return await open_screen(page, f"{base_url}/kf/search", cls)
 
     async def find_applicant(self, applicant_no: str) -> KyufukinResultsPage:
-        await self.applicant_no.fill(self.page, applicant_no)
-        await submit(self.page, self.search)
+        await submit(self.page, self.search, boxes=[(self.applicant_no.label, applicant_no)])
         return await KyufukinResultsPage(self.page).arrive()
 
 
@@ -765,16 +805,18 @@ class KyufukinEntryPage(_EntryScreen):
     HEADING = "特別定額給付金 申請受付入力"
     LABELS = KYUFUKIN_LABELS
 
-    async def enter_application(self, entry: KyufukinEntry) -> None:
-        """Type the application in (the account holder already in half-width kana)."""
-        await self._choose(
+    async def confirm_application(self, entry: KyufukinEntry) -> KyufukinConfirmPage:
+        """Enter the application (the account holder already in half-width kana) and press
+        確認: the 入力内容確認 screen, or :class:`LegacyRefusedError`.
+        """
+        choices = (
             era("申請日", entry.application_date),
             radio(entry.payment),
             select("預金種目", entry.account_type, "account_type"),
             *(checkbox(f"給付対象者{row} 受給辞退") for row in entry.refusing_members),
             *(checkbox(label) for label in entry.id_documents),
         )
-        await self._type(
+        boxes = (
             *date_boxes("申請日", entry.application_date),
             ("電話番号", entry.phone),
             ("金融機関コード", entry.bank_code),
@@ -783,10 +825,7 @@ class KyufukinEntryPage(_EntryScreen):
             ("口座名義（ｶﾅ）", entry.account_holder),
             ("その他の書類名", entry.id_document_other),
         )
-
-    async def confirm(self) -> KyufukinConfirmPage:
-        """Press 確認: the 入力内容確認 screen, or :class:`LegacyRefusedError`."""
-        return await self._submit(KyufukinConfirmPage)
+        return await self._submit(KyufukinConfirmPage, choices, boxes)
 
 
 class KyufukinConfirmPage(_ConfirmScreen):
@@ -880,13 +919,13 @@ class KaigoSearchPage(Screen):
         """Search by 被保険者番号, or by 個人番号 when the applicant has none."""
         # The radio button is clicked in the page, as on the entry screens (a
         # Playwright check() waits for animation frames: see robots.browser).
-        if entry.insured_number:
-            await choose(self.page, self.by_insured)
-            await self.insured_number.fill(self.page, entry.insured_number)
-        else:
-            await choose(self.page, self.by_my_number)
-            await self.my_number.fill(self.page, entry.my_number or "")
-        await submit(self.page, self.search)
+        by, box = (
+            (self.by_insured, self.insured_number)
+            if entry.insured_number
+            else (self.by_my_number, self.my_number)
+        )
+        number = entry.insured_number or entry.my_number
+        await submit(self.page, self.search, choices=[by], boxes=[(box.label, number)])
         return await KaigoResultsPage(self.page).arrive()
 
 
@@ -934,9 +973,11 @@ class KaigoEntryPage(_EntryScreen):
     HEADING = "要介護認定申請 申請受付入力"
     LABELS = KAIGO_LABELS
 
-    async def enter_application(self, entry: KaigoEntry) -> None:
-        """Type the application in, as written on the form."""
-        await self._choose(
+    async def confirm_application(self, entry: KaigoEntry) -> KaigoConfirmPage:
+        """Enter the application, as written on the form, and press 確認: the 入力内容確認
+        screen, or :class:`LegacyRefusedError`.
+        """
+        choices = (
             era("申請日", entry.application_date),
             radio(entry.application_type),
             radio(entry.applicant_relation),
@@ -950,7 +991,7 @@ class KaigoEntryPage(_EntryScreen):
             checkbox("主治医意見書の提供に同意する") if entry.consent else None,
         )
         postal = entry.postal_code or ""
-        await self._type(
+        boxes = (
             *date_boxes("申請日", entry.application_date),
             ("申請者氏名", entry.applicant_name),
             ("続柄", entry.applicant_relation_detail),
@@ -971,10 +1012,7 @@ class KaigoEntryPage(_EntryScreen):
             ("医療保険者名", entry.insurer_name),
             ("記号番号", entry.insurance_symbol_number),
         )
-
-    async def confirm(self) -> KaigoConfirmPage:
-        """Press 確認: the 入力内容確認 screen, or :class:`LegacyRefusedError`."""
-        return await self._submit(KaigoConfirmPage)
+        return await self._submit(KaigoConfirmPage, choices, boxes)
 
 
 class KaigoConfirmPage(_ConfirmScreen):

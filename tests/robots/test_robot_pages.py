@@ -148,8 +148,8 @@ def test_a_read_screen_that_is_not_there_raises_what_it_shows(
 
 def test_choices_are_set_in_one_round_trip(browser_runner: BrowserRunner) -> None:
     async def use(page: Page) -> dict[str, Any]:
-        entry = pages.KyufukinEntryPage(page)
-        await entry._choose(
+        await pages.choose(
+            page,
             pages.select("申請日 元号", "令和"),
             pages.select("預金種目", "普通"),
             pages.radio("口座振込"),
@@ -164,7 +164,7 @@ def test_choices_are_set_in_one_round_trip(browser_runner: BrowserRunner) -> Non
         )
         failures = []
         try:  # the screen is right, the value is not one it can hold: for a reviewer
-            await entry._choose(pages.select("預金種目", "定期", "account_type"))
+            await pages.choose(page, pages.select("預金種目", "定期", "account_type"))
         except LegacyRefusedError as exc:
             failures.append(exc.fields)
         for wrong in (
@@ -172,7 +172,7 @@ def test_choices_are_set_in_one_round_trip(browser_runner: BrowserRunner) -> Non
             pages.checkbox("パスポート"),  # disabled: cannot be ticked
         ):
             try:
-                await entry._choose(wrong)
+                await pages.choose(page, wrong)
             except UnexpectedScreenError as exc:
                 failures.append(str(exc))
         state["failures"] = failures
@@ -327,3 +327,61 @@ def test_a_button_is_clicked_in_the_page_and_its_form_posted(
     assert seen["posted"] == [("http://legacy.test/register", "k=v")]
     assert seen["url"] == "http://legacy.test/register"
     assert "二重" in seen["ambiguous"]  # two buttons of that name: none clicked
+
+
+ENTRY_FORM = f"""<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">
+<title>{SYSTEM} - 申請受付入力</title></head><body>
+<form method="post" action="/confirm">
+<label for="kind">預金種目</label>
+<select id="kind" name="kind"><option value=""></option><option value="1">普通</option></select>
+<label><input type="checkbox" name="dl" value="1"> 運転免許証</label>
+<label for="acct">口座番号</label><input id="acct" name="acct" maxlength="7">
+<label for="phone">電話番号</label><input id="phone" name="phone">
+<button type="submit">確認</button></form></body></html>"""
+
+
+def test_a_screen_s_values_go_in_with_the_press_of_its_button(
+    browser_runner: BrowserRunner,
+) -> None:
+    async def scenario() -> dict[str, Any]:
+        context = await browser_runner.browser.new_context()
+        seen: dict[str, Any] = {"posted": [], "failures": []}
+
+        async def serve(route: Any) -> None:
+            if route.request.method == "POST":
+                seen["posted"].append(route.request.post_data)
+            await route.fulfill(body=ENTRY_FORM, content_type="text/html; charset=utf-8")
+
+        try:
+            await context.route("http://legacy.test/**", serve)
+            page = await context.new_page()
+            for choices, boxes in (
+                ([pages.select("預金種目", "当座", "account_type")], [("口座番号", "1")]),
+                ([pages.checkbox("運転免許証")], [("口座番号", "1"), ("ない欄", "2")]),
+            ):  # an option the screen lacks; a box it lacks: nothing is posted
+                await page.goto("http://legacy.test/entry")
+                try:
+                    await pages.submit(page, pages.Button("確認"), choices=choices, boxes=boxes)
+                except (LegacyRefusedError, UnexpectedScreenError) as exc:
+                    seen["failures"].append(exc)
+            await page.goto("http://legacy.test/entry")
+            await pages.submit(
+                page,
+                pages.Button("確認"),
+                choices=[pages.select("預金種目", "普通"), None, pages.checkbox("運転免許証")],
+                boxes=[("口座番号", "123456789"), ("電話番号", None)],  # blank: skipped
+            )
+            seen["url"] = page.url
+        finally:
+            await context.close()
+        return seen
+
+    seen = browser_runner.run(scenario)
+
+    refused, missing = seen["failures"]
+    assert isinstance(refused, LegacyRefusedError)
+    assert refused.fields == {"account_type": "「当座」は預金種目の選択肢にありません"}
+    assert isinstance(missing, UnexpectedScreenError) and "ない欄" in str(missing)
+    # one post, of the last screen: choices set, text typed (maxlength applied), then sent
+    assert seen["posted"] == ["kind=1&dl=1&acct=1234567&phone="]
+    assert seen["url"] == "http://legacy.test/confirm"
