@@ -28,8 +28,12 @@ from robots.errors import (
 )
 from robots.pages import (
     KaigoConfirmPage,
+    KaigoDetailPage,
+    KaigoEntryPage,
     KaigoSearchPage,
     KyufukinConfirmPage,
+    KyufukinDetailPage,
+    KyufukinEntryPage,
     KyufukinSearchPage,
 )
 
@@ -60,6 +64,15 @@ def _check_registered(typed: Entry, shown: Entry, *, existing: bool) -> None:
         raise KeyingMismatchError(changed, existing=existing)
 
 
+def _existing(detail: KyufukinDetailPage | KaigoDetailPage, entry: Entry) -> Keyed:
+    """An applicant the result list shows registered: their registration, compared."""
+    receipt_no = detail.read_receipt_no()
+    if receipt_no is None:
+        raise UnexpectedScreenError("検索結果は受付済ですが、詳細画面に受付番号がありません")
+    _check_registered(entry, detail.read_application(), existing=True)
+    return Keyed(receipt_no, "existing")
+
+
 #: A step without side effects (searching, opening, entering up to 確認) is repeated
 #: in place this many times, this many seconds apart, when the system was busy or
 #: dropped the connection; 登録 never is.
@@ -87,12 +100,9 @@ async def key_kyufukin(page: Page, base_url: str, entry: KyufukinEntry) -> Keyed
     async def up_to_confirm() -> Keyed | KyufukinConfirmPage:
         search = await KyufukinSearchPage.open(page, base_url)
         results = await search.find_applicant(entry.applicant_no)
-        detail = await results.open_detail()
-        receipt_no = detail.read_receipt_no()
-        if receipt_no is not None:
-            _check_registered(entry, detail.read_application(), existing=True)
-            return Keyed(receipt_no, "existing")
-        form = await detail.start_entry()
+        if results.read_receipt_no() is not None:
+            return _existing(await results.open_detail(), entry)
+        form = await KyufukinEntryPage.open(page, base_url, entry.applicant_no)
         confirm = await form.confirm_application(entry)
         _check_confirm(entry, confirm.read_application(entry.applicant_no))
         return confirm
@@ -115,12 +125,9 @@ async def key_kaigo(page: Page, base_url: str, entry: KaigoEntry) -> Keyed:
     async def up_to_confirm() -> Keyed | KaigoConfirmPage:
         search = await KaigoSearchPage.open(page, base_url)
         results = await search.find_applicant(entry)
-        detail = await results.open_detail()
-        receipt_no = detail.read_receipt_no()
-        if receipt_no is not None:
-            _check_registered(entry, detail.read_application(), existing=True)
-            return Keyed(receipt_no, "existing")
-        form = await detail.start_entry()
+        if results.read_receipt_no() is not None:
+            return _existing(await results.open_detail(), entry)
+        form = await KaigoEntryPage.open(page, base_url, results.read_member_no())
         confirm = await form.confirm_application(entry)
         _check_confirm(entry, confirm.read_application())
         return confirm

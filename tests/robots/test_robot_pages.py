@@ -14,6 +14,7 @@ from robots import pages
 from robots.browser import chromium_executable, frames_drawn, frames_on_demand
 from robots.errors import (
     AlreadyRegisteredError,
+    ApplicantNotFoundError,
     LegacyBusyError,
     LegacyRefusedError,
     UnexpectedScreenError,
@@ -108,7 +109,7 @@ def test_a_read_screen_is_read_whole_on_arrival(browser_runner: BrowserRunner) -
         "http://legacy.test/kf/a/2",
     ]
     assert len(pages.Link("詳細").hrefs(detail.shown)) == 3
-    assert detail.entry_link.href(detail.shown) == "http://legacy.test/kf/entry/0100000001"
+    assert pages.Link("申請受付入力").href(detail.shown) == "http://legacy.test/kf/entry/0100000001"
     with pytest.raises(UnexpectedScreenError):
         pages.Link("登録内容を表示").href(detail.shown)
 
@@ -144,6 +145,47 @@ def test_a_read_screen_that_is_not_there_raises_what_it_shows(
     assert message
     if error is AlreadyRegisteredError:
         assert "KF2020-000001" in message
+
+
+def _results(*rows: tuple[str, str]) -> str:
+    cells = "".join(
+        f"<tr><td>{number}</td><td>山田　花子</td><td>{status}</td>"
+        f'<td><a href="http://legacy.test/kn/residents/{number}">詳細</a></td></tr>'
+        for number, status in rows
+    )
+    return f"""<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">
+<title>{SYSTEM} - 要介護認定申請 検索結果一覧</title></head><body>
+<table><caption>検索結果</caption><tr><th>宛名番号</th><th>氏名</th><th>受付状況</th>
+<th>操作</th></tr>{cells}</table></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([("000123", "未受付")], (None, "000123")),
+        ([("000123", "受付済（KN2020-000042）")], ("KN2020-000042", "000123")),
+        ([], ApplicantNotFoundError),
+        ([("000123", "未受付"), ("000124", "未受付")], UnexpectedScreenError),
+        ([("000123", "保留")], UnexpectedScreenError),
+    ],
+    ids=["not-registered", "registered", "none-found", "two-found", "unknown-status"],
+)
+def test_the_result_list_tells_whether_the_one_applicant_found_is_registered(
+    browser_runner: BrowserRunner, rows: list[tuple[str, str]], expected: Any
+) -> None:
+    async def use(page: Page) -> Any:
+        results = await pages.KaigoResultsPage(page).arrive()
+        try:
+            return results.read_receipt_no(), results.read_member_no()
+        except (ApplicantNotFoundError, UnexpectedScreenError) as exc:
+            return exc
+
+    seen = _on_page(browser_runner, _results(*rows), use)
+
+    if isinstance(expected, tuple):
+        assert seen == expected
+    else:
+        assert type(seen) is expected, seen
 
 
 def test_choices_are_set_in_one_round_trip(browser_runner: BrowserRunner) -> None:
