@@ -146,13 +146,13 @@ def plan_document(path: Path, options: Options, document_id: str | None = None) 
         keys = set(tpl.spec.key_fields)
         skip = {f.id for f in preprinted.registry_fields(tpl.spec) if f.id not in keys}
     assert plan.page is not None
-    plan.fields = plan_fields(_field_image(plan.page, tpl), form_reading.alignment, tpl, skip=skip)
+    plan.fields = plan_fields(field_image(plan.page, tpl), form_reading.alignment, tpl, skip=skip)
     if not (options.crops_dir or options.page_dir or options.overlays_dir):
         plan.page = None  # free the page image early
     return plan
 
 
-def _field_image(page: Page, tpl: Template) -> np.ndarray:
+def field_image(page: Page, tpl: Template) -> np.ndarray:
     """What fields are cut from: the drop-out channel of a colour scan of a drop-out
     form (its printed lines vanish, faint writing stays), else the luminance.
     """
