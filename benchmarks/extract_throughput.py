@@ -140,10 +140,13 @@ def _floor(path: str, part: int, parts: int, queue: Any) -> None:
     start = time.perf_counter()
     probs = engine.probabilities(inputs)  # batched as shinsei batches them; no CTC decoding
     seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    for p, (_, charset, length) in zip(probs, crops, strict=True):
-        engine.decode(p, charset, length)
-    queue.put({"seconds": seconds, "crops": len(crops), "ctc_seconds": time.perf_counter() - start})
+    ctc = None
+    if parts == 1:  # alone on the machine, as the pages are decoded
+        start = time.perf_counter()
+        for p, (_, charset, length) in zip(probs, crops, strict=True):
+            engine.decode(p, charset, length)
+        ctc = time.perf_counter() - start
+    queue.put({"seconds": seconds, "crops": len(crops), "ctc_seconds": ctc})
 
 
 def _pages(files: list[str], queue: Any) -> None:
